@@ -1,0 +1,224 @@
+"""The ``steward`` command: validate runbooks, trigger duties by hand, see who must act.
+
+Exit codes: 0 healthy, 1 findings that need attention, 2 usage or configuration
+error. User errors print one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from runbooks.loader import Catalog, RunbookError, load_catalog
+from runbooks.spec import Duty
+
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    help="Steward: operations runbooks that keep production AI systems owned, measured and safe.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class UsageError(Exception):
+    """A user or configuration error: shown as one line, exit code 2."""
+
+
+RunbooksOption = Annotated[
+    Path | None, typer.Option("--runbooks", help="Runbooks folder (default: $STEWARD_RUNBOOKS or ./runbooks).")
+]
+FormatOption = Annotated[str, typer.Option("--format", help="table or json.")]
+
+
+def _catalog(path: Path | None) -> Catalog:
+    catalog = load_catalog(path)
+    if catalog.problems:
+        raise UsageError(
+            f"{len(catalog.problems)} runbook problem(s); run 'steward validate' for details. First: {catalog.problems[0]}"
+        )
+    return catalog
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format must be 'table' or 'json', not {fmt!r}")
+
+
+@app.command()
+def validate(
+    path: Annotated[Path | None, typer.Argument(help="A runbook file or folder (default: runbooks/).")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Check runbook specs: one line per problem (file:line: field: message), exit 2 if any."""
+    _check_format(fmt)
+    catalog = load_catalog(path)
+    if fmt == "json":
+        out.print_json(json.dumps({"valid": not catalog.problems, "systems": sorted(catalog.specs),
+                                   "problems": [p.model_dump() for p in catalog.problems]}))
+    else:
+        for problem in catalog.problems:
+            print(str(problem))
+        if not catalog.problems:
+            out.print(f"ok: {len(catalog.specs)} runbook(s) valid: {', '.join(sorted(catalog.specs))}")
+    raise typer.Exit(EXIT_USAGE if catalog.problems else EXIT_OK)
+
+
+@app.command()
+def systems(runbooks: RunbooksOption = None) -> None:
+    """List each system with its owner, its duties and their schedules."""
+    catalog = _catalog(runbooks)
+    table = Table("system", "kind", "owner", "duty", "schedule", "playbook", box=None)
+    for name, spec in sorted(catalog.specs.items()):
+        owner = f"{spec.owner.name} ({spec.owner.role}); backup {spec.owner.backup.name}"
+        for i, (duty, section) in enumerate(spec.duties().items()):
+            schedule = f"{section.schedule.cron} {section.schedule.timezone}" if section.schedule else "manual"
+            table.add_row(name if i == 0 else "", spec.kind.value if i == 0 else "", owner if i == 0 else "",
+                          duty.value, schedule, spec.playbook(duty))
+    out.print(table)
+
+
+@app.command()
+def run(
+    duty: Annotated[Duty, typer.Argument(help="drift | outcomes | cost | compliance | refresh")],
+    system: Annotated[str, typer.Argument(help="The system id from its runbook.")],
+    window: Annotated[str | None, typer.Option(help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD (default: yesterday, UTC).")] = None,
+    fmt: FormatOption = "table",
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Run one duty for one system now (the manual runbook trigger)."""
+    _check_format(fmt)
+    from flows.registry import duty_flow
+    from tasks.windows import Window
+
+    catalog = _catalog(runbooks)
+    spec = catalog.get(system)
+    if duty not in spec.duties():
+        raise UsageError(f"{system}'s runbook has no enabled '{duty.value}' section")
+    if window:
+        Window.parse(window)
+    flow = duty_flow(duty)
+    with err.status(f"running {duty.value} for {system} through Prefect…"):
+        report = flow(system=system, window=window, runbooks=str(runbooks) if runbooks else None)
+    if fmt == "json":
+        print(report.model_dump_json(indent=2))
+    else:
+        _print_report(report)
+    raise typer.Exit(EXIT_ATTENTION if report.needs_attention() else EXIT_OK)
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+    from tasks.slack.notifier import describe_destination
+    from tasks.store.database import open_store
+    from tasks.store.models import Alert
+
+    colour = {"healthy": "green", "attention": "red", "failed": "red"}.get(report.status.value, "yellow")
+    out.print(f"[bold]{report.system} · {report.duty.value} · {report.window.label()}[/bold]  "
+              f"[{colour}]{report.status.value}[/{colour}]")
+    out.print(report.headline)
+    for finding in report.findings:
+        out.print(f"  [{finding.severity}] {finding.title}" + (f" — {finding.detail}" if finding.detail else ""))
+    with open_store().session() as session:
+        for ref in report.alerts:
+            alert = session.get_one(Alert, ref.id)
+            verb = "opened" if ref.new else ref.state
+            out.print(f"  alert #{alert.id} {verb}: {describe_destination(alert)}; playbook {alert.playbook}")
+    if report.report_path:
+        out.print(f"report: {report.report_path}")
+
+
+@app.command()
+def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None:
+    """Per system: owner, last run of each duty, open alerts, SLA state."""
+    _check_format(fmt)
+    from tasks.slack.notifier import describe_destination
+    from tasks.store.alerts import active_alerts
+    from tasks.store.database import open_store
+    from tasks.store.results import latest_results
+
+    catalog = _catalog(runbooks)
+    summary: dict[str, dict] = {}
+    with open_store().session() as session:
+        for name, spec in sorted(catalog.specs.items()):
+            latest = latest_results(session, name)
+            alerts = active_alerts(session, name)
+            sla = latest.get(Duty.outcomes.value)
+            summary[name] = {
+                "owner": f"{spec.owner.name} ({spec.owner.role})",
+                "duties": {
+                    d.value: (
+                        {"window": f"{r.window_start:%Y-%m-%d}", "status": r.status, "headline": r.headline,
+                         "ran_at": f"{r.updated_at:%Y-%m-%d %H:%M} UTC"}
+                        if (r := latest.get(d.value)) else None
+                    )
+                    for d in spec.duties()
+                },
+                "open_alerts": [
+                    {"id": a.id, "duty": a.duty, "severity": a.severity, "state": a.state, "title": a.title,
+                     "since": f"{a.first_seen:%Y-%m-%d}", "seen": a.occurrences, "delivery": describe_destination(a)}
+                    for a in alerts
+                ],
+                "sla": "unknown (outcome review not run yet)" if sla is None else sla.status,
+            }
+    if fmt == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        for name, info in summary.items():
+            out.print(f"[bold]{name}[/bold]  owner {info['owner']}  SLA: {info['sla']}")
+            for duty, last in info["duties"].items():
+                line = f"{last['window']} {last['status']}: {last['headline']}" if last else "never run"
+                out.print(f"  {duty:<11} {line}")
+            for a in info["open_alerts"]:
+                out.print(f"  [red]alert #{a['id']}[/red] {a['duty']} {a['severity']} {a['state']} since {a['since']}"
+                          f" (seen {a['seen']}×): {a['title']} — {a['delivery']}")
+            if not info["open_alerts"]:
+                out.print("  no open alerts")
+    raise typer.Exit(EXIT_ATTENTION if any(i["open_alerts"] for i in summary.values()) else EXIT_OK)
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(min=35, max=365, help="Days of simulated logs.")] = 90,
+    end: Annotated[str | None, typer.Option(help="Last simulated day, YYYY-MM-DD (default: yesterday, UTC).")] = None,
+    scale: Annotated[float, typer.Option(min=0.01, max=10, help="Multiplies daily traffic.")] = 1.0,
+) -> None:
+    """Simulate the two demo systems, run every available duty through Prefect, print a summary."""
+    from deployments.demo import run_demo
+
+    try:
+        last = date.fromisoformat(end) if end else None
+    except ValueError:
+        raise UsageError(f"--end {end!r} is not a date (YYYY-MM-DD)") from None
+    raise typer.Exit(run_demo(days=days, end=last, scale=scale, console=out))
+
+
+def main() -> None:
+    """Console entry point: turn known user errors into one line and exit code 2."""
+    from runbooks.loader import SpecProblem  # noqa: F401 - keep import cost low elsewhere
+    from tasks.sources import SourceError
+    from tasks.store.database import StoreUnavailable
+
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    try:
+        app()
+    except (UsageError, RunbookError, SourceError, StoreUnavailable, LookupError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        err.print(f"error: {message}", markup=False)
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""The runbook spec: what an AI system is, who owns it, and the policy for each duty.
+
+Every model forbids unknown keys: a misspelt threshold must fail validation,
+never be ignored. Later duties extend their own section with new fields only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLACK_ID = r"^[UW][A-Z0-9]{2,}$"
+SLACK_CHANNEL = r"^(#[a-z0-9._-]+|[CG][A-Z0-9]{2,})$"
+IDENTIFIER = r"^[a-z][a-z0-9-]{1,62}$"
+_PASSWORD_IN_URL = re.compile(r"^[^:/]+(\+[^:/]+)?://[^/@:]*:[^/@]+@")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Duty(StrEnum):
+    drift = "drift"
+    outcomes = "outcomes"
+    cost = "cost"
+    compliance = "compliance"
+    refresh = "refresh"
+
+
+class SystemKind(StrEnum):
+    classifier = "classifier"
+    regressor = "regressor"
+    llm_app = "llm_app"
+
+
+class Schedule(Strict):
+    """When a duty runs: a cron expression read in the owner's timezone."""
+
+    cron: str
+    timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            CronSim(value, datetime(2026, 1, 1))
+        except (CronSimError, ValueError, IndexError) as exc:
+            raise ValueError(f"not a valid cron expression ({exc})") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA timezone such as 'Europe/Paris'") from None
+        return value
+
+
+class Approver(Strict):
+    name: str = Field(min_length=1)
+    slack_user_id: str = Field(pattern=SLACK_ID)
+
+
+class Owner(Approver):
+    """The accountable business owner: alerted on breaches, approves consequential changes."""
+
+    role: str = Field(min_length=1)
+    email: str | None = None
+    slack_channel: str | None = Field(
+        default=None, pattern=SLACK_CHANNEL, description="Post alerts here instead of a DM to the owner."
+    )
+    backup: Approver
+
+    @model_validator(mode="after")
+    def _backup_is_someone_else(self) -> Owner:
+        if self.backup.slack_user_id == self.slack_user_id:
+            raise ValueError("backup must be a different person from the owner")
+        return self
+
+
+class Columns(Strict):
+    """Maps Steward's vocabulary onto the column names of the system's own log."""
+
+    request_id: str = "request_id"
+    timestamp: str = "ts"
+    model_version: str | None = "model_version"
+    policy_version: str | None = None
+    features: list[str] = []
+    score: str | None = None
+    prediction: str | None = None
+    decision: str | None = None
+    latency_ms: str | None = None
+    # LLM applications
+    model_name: str | None = None
+    route: str | None = None
+    prompt_template: str | None = None
+    tokens_in: str | None = None
+    tokens_out: str | None = None
+    cached_tokens: str | None = None
+    cost: str | None = None
+    text_fields: list[str] = []
+    # Human oversight
+    reviewer: str | None = None
+    review_ts: str | None = None
+
+
+class Outcomes(Strict):
+    """Where late-arriving labels live and how long they take to mature."""
+
+    table: str | None = None
+    path: str | None = None
+    request_id: str = "request_id"
+    timestamp: str = "outcome_ts"
+    label: str | None = None
+    fields: list[str] = []
+    label_delay_days: int = Field(default=0, ge=0, le=730)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> Outcomes:
+        if (self.table is None) == (self.path is None):
+            raise ValueError("give exactly one of 'table' (SQL) or 'path' (Parquet/CSV glob)")
+        return self
+
+
+class Source(Strict):
+    """Where the system's decision log lives.
+
+    Exactly one of: a SQLAlchemy ``url`` (without a password; ``${VAR}`` is
+    expanded from the environment), ``url_env`` (an environment variable that
+    holds the URL), ``block`` (a Prefect Secret block that holds it), or
+    ``path`` (a Parquet/CSV glob).
+    """
+
+    url: str | None = None
+    url_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    block: str | None = None
+    path: str | None = None
+    table: str | None = None
+    columns: Columns = Columns()
+    outcomes: Outcomes | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value and _PASSWORD_IN_URL.match(value):
+            raise ValueError("contains a password; put the URL in 'url_env' or a Prefect Secret 'block'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_location(self) -> Source:
+        given = [k for k in ("url", "url_env", "block", "path") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'url', 'url_env', 'block' or 'path'")
+        if self.path is None and not self.table:
+            raise ValueError("a SQL source needs 'table' (the prediction/interaction log)")
+        return self
+
+
+class DutySection(Strict):
+    """What every duty section shares: on/off, a schedule and its response playbook."""
+
+    enabled: bool = True
+    schedule: Schedule | None = None
+    playbook: str | None = Field(
+        default=None, description="Path under runbooks/ or a URL; default playbooks/<duty>.md."
+    )
+
+
+class DriftThresholds(Strict):
+    """Effect-size thresholds; p-values never decide a verdict."""
+
+    psi: float = Field(default=0.2, gt=0)
+    jensen_shannon: float = Field(default=0.1, gt=0, le=1)
+    wasserstein: float = Field(default=0.1, gt=0)
+
+
+class DriftSection(DutySection):
+    schedule: Schedule | None = Schedule(cron="0 2 * * *")
+    window: Literal["day"] = "day"
+    features: list[str] | None = Field(default=None, description="Default: source.columns.features.")
+    thresholds: DriftThresholds = DriftThresholds()
+    min_rows: int = Field(default=200, ge=1)
+
+
+class SlaRule(Strict):
+    metric: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    slice: str | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> SlaRule:
+        if self.min is None and self.max is None:
+            raise ValueError("an SLA rule needs 'min' or 'max'")
+        return self
+
+
+class OutcomesSection(DutySection):
+    schedule: Schedule | None = Schedule(cron="0 7 * * *")
+    slices: list[str] = []
+    sla: list[SlaRule] = []
+    min_slice_size: int = Field(default=200, ge=1)
+    sustained_windows: int = Field(default=3, ge=1, description="Breached windows in a row that request a refresh.")
+
+
+class CostSection(DutySection):
+    schedule: Schedule | None = Schedule(cron="0 6 1 * *")
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    monthly_budget: float | None = Field(default=None, gt=0)
+    cost_per_1k_predictions: float | None = Field(default=None, ge=0)
+
+
+class ComplianceSection(DutySection):
+    schedule: Schedule | None = Schedule(cron="0 5 * * 1")
+    retention_days: int | None = Field(default=None, ge=1)
+    min_retention_days: int | None = Field(default=None, ge=1)
+    approved_policy_versions: list[str] = []
+    regulation: str | None = None
+
+    @model_validator(mode="after")
+    def _retention_consistent(self) -> ComplianceSection:
+        if self.retention_days and self.min_retention_days and self.min_retention_days > self.retention_days:
+            raise ValueError("min_retention_days is longer than retention_days")
+        return self
+
+
+class PromotionGate(Strict):
+    metric: str = "pr_auc"
+    min_gain: float = 0.01
+    max_slice_regression: float = Field(default=0.02, ge=0)
+
+
+class RefreshSection(DutySection):
+    schedule: Schedule | None = None
+    trainer: str | None = Field(default=None, pattern=r"^[\w.]+:[\w]+$", description="'module:function'.")
+    training_days: int = Field(default=60, ge=1)
+    holdout_days: int = Field(default=7, ge=1)
+    gate: PromotionGate = PromotionGate()
+    approval_timeout_hours: float = Field(default=24, gt=0)
+
+
+class RunbookSpec(Strict):
+    """One AI system's runbook: ``runbooks/systems/<system>.yaml``."""
+
+    system: Annotated[str, Field(pattern=IDENTIFIER)]
+    description: str = Field(min_length=1)
+    kind: SystemKind
+    owner: Owner
+    source: Source
+    drift: DriftSection | None = None
+    outcomes: OutcomesSection | None = None
+    cost: CostSection | None = None
+    compliance: ComplianceSection | None = None
+    refresh: RefreshSection | None = None
+
+    @model_validator(mode="after")
+    def _cost_is_measurable(self) -> RunbookSpec:
+        cols = self.source.columns
+        if self.cost and self.kind is SystemKind.llm_app and not (
+            cols.cost or (cols.tokens_in and cols.tokens_out and cols.model_name)
+        ):
+            raise ValueError("an llm_app cost section needs source.columns.cost or tokens_in, tokens_out and model_name")
+        return self
+
+    def section(self, duty: Duty) -> DutySection | None:
+        return getattr(self, duty.value)
+
+    def duties(self) -> dict[Duty, DutySection]:
+        """The duties this runbook switches on, in a stable order."""
+        return {d: s for d in Duty if (s := self.section(d)) is not None and s.enabled}
+
+    def playbook(self, duty: Duty) -> str:
+        section = self.section(duty)
+        return (section.playbook if section and section.playbook else None) or f"playbooks/{duty.value}.md"

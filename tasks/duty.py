@@ -1,0 +1,144 @@
+"""What every duty produces, and the shared steps after computing it: persist, alert, notify.
+
+A flow computes a ``DutyReport``; ``persist_report`` stores it idempotently
+and turns its findings into alerts (one per incident); ``notify_owner`` sends
+whatever the owner has not seen yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from prefect import task
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from runbooks.loader import Catalog
+from runbooks.spec import Duty
+from tasks.slack.notifier import deliver, destination, slack_client, slack_config
+from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
+from tasks.store.database import Store, open_store
+from tasks.store.models import Alert, CheckStatus, Delivery
+from tasks.store.results import record_result
+from tasks.windows import Window
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class Finding(BaseModel):
+    """One thing the owner should know. ``key`` identifies the incident across nights."""
+
+    key: str
+    severity: Severity
+    title: str
+    detail: str = ""
+    evidence: dict[str, Any] = {}
+
+
+class AlertRef(BaseModel):
+    id: int
+    key: str
+    state: str
+    new: bool
+    delivery: str
+
+
+class DutyReport(BaseModel):
+    """The JSON output of every duty run (``steward run ... --format json``)."""
+
+    system: str
+    duty: Duty
+    window_start: datetime
+    window_end: datetime
+    status: CheckStatus
+    headline: str
+    findings: list[Finding] = []
+    metrics: dict[str, Any] = {}
+    report_path: str | None = None
+    flow_run_id: str | None = None
+    alerts: list[AlertRef] = Field(default_factory=list)
+
+    @property
+    def window(self) -> Window:
+        return Window(start=self.window_start, end=self.window_end)
+
+    def needs_attention(self) -> bool:
+        return self.status in (CheckStatus.attention, CheckStatus.failed)
+
+
+def _summary(report: DutyReport, findings: list[Finding]) -> str:
+    lines = [f"Window {report.window.label()}: {report.headline}"]
+    lines += [f"• {f.title}" + (f" — {f.detail}" if f.detail else "") for f in findings[:10]]
+    if len(findings) > 10:
+        lines.append(f"… and {len(findings) - 10} more in the report")
+    if report.report_path:
+        lines.append(f"Report: `{report.report_path}`")
+    return "\n".join(lines)
+
+
+def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> DutyReport:
+    """Store the result and reconcile alerts: one alert per duty incident, updated while it lasts."""
+    spec = catalog.get(report.system)
+    record_result(
+        session,
+        system=report.system,
+        duty=report.duty.value,
+        window_start=report.window_start,
+        window_end=report.window_end,
+        status=report.status.value,
+        headline=report.headline,
+        findings=report.model_dump(mode="json", include={"findings", "metrics"}),
+        report_path=report.report_path,
+        flow_run_id=report.flow_run_id,
+    )
+    alerting = [f for f in report.findings if f.severity != "info"]
+    refs: list[AlertRef] = []
+    if alerting:
+        worst = "critical" if any(f.severity == "critical" for f in alerting) else "warning"
+        alert, new = raise_alert(
+            session,
+            system=report.system,
+            duty=report.duty.value,
+            key=report.duty.value,
+            severity=worst,
+            title=report.headline,
+            summary=_summary(report, alerting),
+            playbook=catalog.playbook_path(report.system, report.duty),
+            destination=destination(spec.owner),
+            details={"window": report.window.label(), "findings": [f.key for f in alerting]},
+        )
+        refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
+    for alert in resolve_recovered(session, report.system, report.duty.value, [report.duty.value] if alerting else []):
+        refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
+    return report.model_copy(update={"alerts": refs})
+
+
+def notify_owner(store: Store, catalog: Catalog, system: str | None = None) -> list[Alert]:
+    """Send every alert whose latest state the owner has not seen; without Slack, say where it would go."""
+    config = slack_config()
+    client = slack_client(config) if config else None
+    with store.session() as session:
+        pending = [a for a in undelivered(session, client is not None) if system is None or a.system == system]
+        for alert in pending:
+            if alert.system not in catalog.specs:
+                continue
+            if client is None:
+                alert.delivery, alert.delivery_error = Delivery.not_configured, None
+            else:
+                deliver(client, alert, catalog.get(alert.system).owner)
+        return pending
+
+
+def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = None) -> DutyReport:
+    """Persist, alert and notify in one step; safe to retry (each part is idempotent)."""
+    store = store or open_store()
+    with store.session() as session:
+        report = persist_report(session, report, catalog)
+    notify_owner(store, catalog, report.system)
+    with store.session() as session:
+        refs = [r.model_copy(update={"delivery": session.get_one(Alert, r.id).delivery}) for r in report.alerts]
+    return report.model_copy(update={"alerts": refs})
+
+
+settle = task(settle_report, name="persist-and-notify", retries=2, retry_delay_seconds=[2, 10])

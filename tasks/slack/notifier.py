@@ -1,0 +1,134 @@
+"""Tell the accountable owner: Block Kit alerts through the real ``slack_sdk`` client.
+
+Slack is optional. Without it, alerts are still stored and the CLI shows where
+they would have gone. A failed post is kept as undelivered and retried later,
+so an outage never loses an alert. Tokens are never logged or shown.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from runbooks.spec import Owner
+from tasks.store.models import Alert, AlertState, Delivery
+
+SEVERITY_EMOJI = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
+
+
+class SlackConfig(BaseModel):
+    bot_token: SecretStr
+    api_url: str = "https://slack.com/api/"
+    signing_secret: SecretStr | None = None
+
+
+def slack_config() -> SlackConfig | None:
+    """From ``STEWARD_SLACK_BOT_TOKEN`` (and ``STEWARD_SLACK_API_URL``) or the ``STEWARD_SLACK_BLOCK`` block."""
+    if token := os.environ.get("STEWARD_SLACK_BOT_TOKEN"):
+        return SlackConfig(
+            bot_token=SecretStr(token),
+            api_url=os.environ.get("STEWARD_SLACK_API_URL") or "https://slack.com/api/",
+            signing_secret=os.environ.get("STEWARD_SLACK_SIGNING_SECRET") or None,
+        )
+    if block_name := os.environ.get("STEWARD_SLACK_BLOCK"):
+        from blocks.slack import StewardSlack
+
+        block = StewardSlack.load(block_name)
+        return SlackConfig(bot_token=block.bot_token, api_url=block.api_url, signing_secret=block.signing_secret)
+    return None
+
+
+class ServerErrorRetryHandler(RetryHandler):
+    """Retry 5xx answers too: a Slack hiccup should cost a delay, not an undelivered alert."""
+
+    def _can_retry(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code >= 500
+
+
+def slack_client(config: SlackConfig, max_retries: int = 2) -> WebClient:
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.2)
+    return WebClient(
+        token=config.bot_token.get_secret_value(),
+        base_url=config.api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
+            RateLimitErrorRetryHandler(max_retry_count=max_retries),
+            ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
+        ],
+    )
+
+
+def destination(owner: Owner) -> str:
+    """The owner's channel when the runbook names one, else a DM to the owner."""
+    return owner.slack_channel or owner.slack_user_id
+
+
+def playbook_link(playbook: str) -> str:
+    """A clickable link when playbooks are published (``STEWARD_PLAYBOOK_BASE_URL``), else the path."""
+    if "://" in playbook:
+        return f"<{playbook}|playbook>"
+    if base := os.environ.get("STEWARD_PLAYBOOK_BASE_URL"):
+        relative = playbook.split("runbooks/", 1)[-1]
+        return f"<{base.rstrip('/')}/{relative}|playbook>"
+    return f"playbook: `{playbook}`"
+
+
+def alert_message(alert: Alert, owner: Owner) -> tuple[str, list[dict[str, Any]]]:
+    """The fallback text and Block Kit blocks for an alert in its current state."""
+    resolved = alert.state == AlertState.resolved
+    icon = ":white_check_mark:" if resolved else SEVERITY_EMOJI.get(alert.severity, ":warning:")
+    status = "Resolved" if resolved else f"{alert.severity.capitalize()} · seen {alert.occurrences}×"
+    text = f"{'[resolved] ' if resolved else ''}{alert.system} {alert.duty}: {alert.title}"
+    context = (
+        f"{status} · since {alert.first_seen:%Y-%m-%d %H:%M} UTC · owner {owner.name} (<@{owner.slack_user_id}>)"
+        f" · {playbook_link(alert.playbook)}"
+    )
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{icon} *{alert.system} · {alert.duty}*: {alert.title}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": alert.summary[:2900]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+    ]
+    return text, blocks
+
+
+def deliver(client: WebClient, alert: Alert, owner: Owner) -> None:
+    """Post a new alert, or update its existing message; records the outcome on the alert."""
+    text, blocks = alert_message(alert, owner)
+    try:
+        if alert.slack_ts and alert.slack_channel:
+            client.chat_update(channel=alert.slack_channel, ts=alert.slack_ts, text=text, blocks=blocks)
+        else:
+            reply = client.chat_postMessage(channel=alert.destination, text=text, blocks=blocks, unfurl_links=False)
+            alert.slack_channel, alert.slack_ts = reply["channel"], reply["ts"]
+    except SlackApiError as exc:
+        alert.delivery, alert.delivery_error = Delivery.failed, f"Slack answered {exc.response.get('error', exc.response.status_code)}"
+    except (SlackClientError, OSError) as exc:
+        alert.delivery, alert.delivery_error = Delivery.failed, f"Slack unreachable: {type(exc).__name__}"
+    else:
+        alert.delivery, alert.delivery_error = Delivery.sent, None
+
+
+def describe_destination(alert: Alert) -> str:
+    """Where an alert went, or would have gone, in words for the CLI."""
+    where = alert.destination if alert.destination.startswith("#") else f"DM to {alert.destination}"
+    if alert.delivery == Delivery.not_configured:
+        return f"not sent (Slack not configured); would go to {where}"
+    if alert.delivery == Delivery.failed:
+        return f"not yet delivered to {where} ({alert.delivery_error}); will retry"
+    if alert.delivery == Delivery.pending:
+        return f"queued for {where}"
+    return f"sent to {where}"

@@ -1,0 +1,69 @@
+"""Approval requests: recorded before anyone is asked, decided once, by an authorised person."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from tasks.store.audit import append_audit
+from tasks.store.models import ApprovalRequest, ApprovalState, utcnow
+
+
+class NotAuthorised(PermissionError):
+    pass
+
+
+def request_approval(
+    session: Session,
+    *,
+    system: str,
+    action: str,
+    summary: str,
+    approvers: list[str],
+    payload: dict[str, Any] | None = None,
+    flow_run_id: str | None = None,
+    timeout: timedelta | None = None,
+) -> ApprovalRequest:
+    request = ApprovalRequest(
+        id=str(uuid.uuid4()),
+        system=system,
+        action=action,
+        summary=summary,
+        approvers=approvers,
+        payload=payload or {},
+        flow_run_id=flow_run_id,
+        expires_at=utcnow() + timeout if timeout else None,
+    )
+    session.add(request)
+    append_audit(session, actor="steward", action=f"approval.requested.{action}", system=system,
+                 details={"approval_id": request.id, "summary": summary})
+    session.flush()
+    return request
+
+
+def decide(session: Session, request_id: str, *, approved: bool, by: str, reason: str | None = None) -> bool:
+    """Record the first decision only; returns False when the request was already decided.
+
+    The guarded UPDATE makes a double click, or two approvers at once, harmless.
+    """
+    request = session.get(ApprovalRequest, request_id)
+    if request is None:
+        raise LookupError(f"no approval request {request_id!r}")
+    if by not in request.approvers:
+        raise NotAuthorised(f"{by} may not decide approvals for {request.system}")
+    state = ApprovalState.approved if approved else ApprovalState.rejected
+    changed = session.execute(
+        update(ApprovalRequest)
+        .where(ApprovalRequest.id == request_id, ApprovalRequest.state == ApprovalState.pending)
+        .values(state=state, decided_by=by, decided_at=utcnow(), reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        append_audit(session, actor=by, action=f"approval.{state.value}", system=request.system,
+                     details={"approval_id": request_id, "action": request.action, "reason": reason})
+    session.expire(request)
+    return bool(changed)

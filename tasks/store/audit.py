@@ -1,0 +1,59 @@
+"""The append-only audit trail, hash-chained so that a removed or edited entry shows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tasks.store.models import AuditEntry, utcnow
+
+GENESIS = "0" * 64
+
+
+def entry_hash(prev_hash: str, at: datetime, actor: str, system: str | None, action: str, details: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and a canonical JSON envelope of the entry."""
+    envelope = json.dumps(
+        {"prev": prev_hash, "at": at.isoformat(), "actor": actor, "system": system, "action": action, "details": details},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(envelope.encode()).hexdigest()
+
+
+def append_audit(
+    session: Session, *, actor: str, action: str, system: str | None = None, details: dict[str, Any] | None = None
+) -> AuditEntry:
+    """Append one entry in the caller's transaction, so it commits with the change it records."""
+    details = details or {}
+    last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1).with_for_update()).first()
+    prev = last.hash if last else GENESIS
+    at = utcnow().replace(microsecond=0)
+    entry = AuditEntry(
+        at=at,
+        actor=actor,
+        system=system,
+        action=action,
+        details=details,
+        prev_hash=prev,
+        hash=entry_hash(prev, at, actor, system, action, details),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def broken_links(session: Session) -> list[int]:
+    """Ids of entries whose hash or chain link does not verify (empty when intact)."""
+    broken, prev = [], GENESIS
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+        expected = entry_hash(prev, entry.at, entry.actor, entry.system, entry.action, entry.details)
+        if entry.prev_hash != prev or entry.hash != expected:
+            broken.append(entry.id)
+        prev = entry.hash
+    return broken

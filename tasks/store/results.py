@@ -1,0 +1,70 @@
+"""Check results: one row per (system, duty, window); re-running a window replaces it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tasks.store.models import CheckResult, utcnow
+
+
+def record_result(
+    session: Session,
+    *,
+    system: str,
+    duty: str,
+    window_start: datetime,
+    window_end: datetime,
+    status: str,
+    headline: str,
+    findings: dict[str, Any],
+    report_path: str | None = None,
+    flow_run_id: str | None = None,
+) -> CheckResult:
+    """Upsert atomically, so two runs of the same night can never leave two rows."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    values = dict(
+        system=system,
+        duty=duty,
+        window_start=window_start,
+        window_end=window_end,
+        status=status,
+        headline=headline,
+        findings=findings,
+        report_path=report_path,
+        flow_run_id=flow_run_id,
+        runs=1,
+        created_at=now,
+        updated_at=now,
+    )
+    statement = insert(CheckResult).values(**values)
+    replaced = {k: statement.excluded[k] for k in ("status", "headline", "findings", "report_path", "flow_run_id")}
+    statement = statement.on_conflict_do_update(
+        index_elements=["system", "duty", "window_start", "window_end"],
+        set_={**replaced, "runs": CheckResult.runs + 1, "updated_at": now},
+    ).returning(CheckResult.id)
+    row_id = session.execute(statement).scalar_one()
+    session.expire_all()
+    return session.get_one(CheckResult, row_id)
+
+
+def latest_results(session: Session, system: str) -> dict[str, CheckResult]:
+    """The most recent window's result for each duty of ``system``."""
+    newest = (
+        select(CheckResult.duty, func.max(CheckResult.window_end).label("window_end"))
+        .where(CheckResult.system == system)
+        .group_by(CheckResult.duty)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(CheckResult).join(
+            newest, (CheckResult.duty == newest.c.duty) & (CheckResult.window_end == newest.c.window_end)
+        ).where(CheckResult.system == system)
+    )
+    return {r.duty: r for r in rows}
