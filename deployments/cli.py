@@ -28,8 +28,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# The CLI speaks for itself on the console; Prefect's run logs (tracebacks included)
+# still reach the Prefect API and UI. Export these variables to see them here too.
+# Set before Prefect is first imported.
+QUIET_PREFECT = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "CRITICAL",
+}
 
 
 class UsageError(Exception):
@@ -205,13 +217,11 @@ def demo(
 
 def main() -> None:
     """Console entry point: turn known user errors into one line and exit code 2."""
-    from runbooks.loader import SpecProblem  # noqa: F401 - keep import cost low elsewhere
     from tasks.sources import SourceError
     from tasks.store.database import StoreUnavailable
 
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    for name, value in QUIET_PREFECT.items():
+        os.environ.setdefault(name, value)
     try:
         app()
     except (UsageError, RunbookError, SourceError, StoreUnavailable, LookupError, ValueError) as exc:

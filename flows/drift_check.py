@@ -18,6 +18,7 @@ from runbooks.loader import load_catalog
 from runbooks.spec import Duty, RunbookSpec
 from tasks.drift_stats import ColumnDrift, compare_columns
 from tasks.duty import DutyReport, Finding, settle
+from tasks.retry import RETRY
 from tasks.reports import html_table, report_path, write_html_report
 from tasks.sources import first_timestamp, read_window
 from tasks.store.models import CheckStatus
@@ -78,7 +79,7 @@ def judge(
     )
 
 
-@task(retries=2, retry_delay_seconds=[1, 5])
+@task(**RETRY)
 def load_windows(spec: RunbookSpec, window: Window, reference_days: int) -> tuple[pd.DataFrame, pd.DataFrame, Window]:
     start = first_timestamp(spec.source)
     if start is None:
@@ -111,7 +112,12 @@ def _publish(report: DutyReport, columns: list[ColumnDrift], reference: Window) 
     return str(path)
 
 
-@flow(name="drift-check", flow_run_name="drift/{system}/{window}", log_prints=False)
+def _run_name() -> str:
+    params = flow_run.parameters
+    return f"drift/{params['system']}/{params.get('window') or 'yesterday'}"
+
+
+@flow(name="drift-check", flow_run_name=_run_name)
 def drift_check(system: str, window: str | None = None, runbooks: str | None = None, reference_days: int = 28) -> DutyReport:
     """Compare one window (default: yesterday, UTC) of the log with the reference period."""
     logger = get_run_logger()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty
+from tasks.retry import RETRY
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
@@ -106,10 +107,12 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
             summary=_summary(report, alerting),
             playbook=catalog.playbook_path(report.system, report.duty),
             destination=destination(spec.owner),
-            details={"window": report.window.label(), "findings": [f.key for f in alerting]},
+            details={"window": report.window.label(), "window_end": report.window_end.isoformat(),
+                     "findings": [f.key for f in alerting]},
         )
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
-    for alert in resolve_recovered(session, report.system, report.duty.value, [report.duty.value] if alerting else []):
+    firing = [report.duty.value] if alerting else []
+    for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
     return report.model_copy(update={"alerts": refs})
 
@@ -141,4 +144,4 @@ def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = No
     return report.model_copy(update={"alerts": refs})
 
 
-settle = task(settle_report, name="persist-and-notify", retries=2, retry_delay_seconds=[2, 10])
+settle = task(settle_report, name="persist-and-notify", **RETRY)

@@ -27,6 +27,10 @@ class SourceError(RuntimeError):
     """The system's log cannot be read as the runbook describes; the message is safe to show."""
 
 
+class SourceUnavailable(SourceError):
+    """The log's database did not answer: worth retrying, unlike a missing table or column."""
+
+
 def expand(text: str) -> str:
     """Expand ``${VAR}`` from the environment; ``STEWARD_HOME`` defaults to Steward's data folder."""
 
@@ -65,7 +69,7 @@ def _table(engine: Engine, name: str) -> Table:
         raise SourceError(f"table {name!r} does not exist in {redact(str(engine.url))}") from None
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise SourceError(f"cannot reach {redact(str(engine.url))}: {reason}") from None
+        raise SourceUnavailable(f"cannot reach {redact(str(engine.url))}: {reason}") from None
 
 
 def read_window(

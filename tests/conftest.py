@@ -89,3 +89,26 @@ def prefect_api() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield str(PREFECT_API_URL.value())
+
+
+DEMO_END = __import__("datetime").date(2026, 11, 21)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Simulated logs at a fifth of the demo's traffic, written once per session."""
+    from deployments.simulator import write_demo_database
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    write_demo_database(f"sqlite:///{path}", end=DEMO_END, days=90, scale=0.2)
+    return path
+
+
+@pytest.fixture
+def demo_home(demo_db: Path, _isolated_home: Path) -> Path:
+    """A Steward home holding a copy of the simulated logs, as after ``steward demo``."""
+    import shutil
+
+    _isolated_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_db, _isolated_home / "demo.db")
+    return _isolated_home

@@ -7,6 +7,7 @@ paging the owner again; a clean run resolves the duty's open alerts.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -63,8 +64,14 @@ def raise_alert(
     return alert, True
 
 
-def resolve_recovered(session: Session, system: str, duty: str, still_firing: Iterable[str]) -> list[Alert]:
-    """Resolve the duty's active alerts whose key did not fire in this run."""
+def resolve_recovered(
+    session: Session, system: str, duty: str, still_firing: Iterable[str], as_of: datetime | None = None
+) -> list[Alert]:
+    """Resolve the duty's active alerts whose key did not fire in this run.
+
+    With ``as_of`` (the judged window's end), an alert raised for a later window
+    stays open: back-filling an old, healthy night must not close a live incident.
+    """
     firing = set(still_firing)
     recovered = [
         a
@@ -72,6 +79,7 @@ def resolve_recovered(session: Session, system: str, duty: str, still_firing: It
             select(Alert).where(Alert.system == system, Alert.duty == duty, Alert.state.in_(ACTIVE))
         )
         if a.key not in firing
+        and not (as_of and "window_end" in a.details and datetime.fromisoformat(a.details["window_end"]) > as_of)
     ]
     for alert in recovered:
         alert.state, alert.resolved_at = AlertState.resolved, utcnow()

@@ -1,0 +1,107 @@
+"""The ``steward`` command as a user runs it: real subprocesses, exit codes 0 / 1 / 2, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO_END, REPO
+
+
+def steward(*args: str, home: Path, api: str | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STEWARD_HOME": str(home), "COLUMNS": "200"}
+    if api:
+        env["PREFECT_API_URL"] = api
+    return subprocess.run([sys.executable, "-m", "deployments.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_validate_shipped_runbooks_exits_0(_isolated_home: Path) -> None:
+    result = steward("validate", home=_isolated_home)
+    assert result.returncode == 0 and "2 runbook(s) valid" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda t: t.replace("  min_rows: 500", "  min_rows: 500\n  min_row: 5"), "drift.min_row: unknown key"),
+        (lambda t: t.replace("kind: classifier", "kind: [classifier"), "invalid YAML"),
+        (lambda t: "- a\n- b\n", "top level is a list"),
+        (lambda t: "", "file is empty"),
+    ],
+)
+def test_validate_broken_copy_exits_2_naming_file_and_key(tmp_path: Path, _isolated_home: Path, edit, expected) -> None:
+    folder = tmp_path / "runbooks"
+    shutil.copytree(REPO / "runbooks" / "systems", folder / "systems")
+    shutil.copytree(REPO / "runbooks" / "playbooks", folder / "playbooks")
+    target = folder / "systems" / "fraud-scoring.yaml"
+    target.write_text(edit(target.read_text()))
+    result = steward("validate", str(folder), home=_isolated_home)
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    [line] = result.stdout.strip().splitlines()
+    assert line.startswith(f"{target}:") and expected in line
+
+
+def test_validate_duplicate_system_and_json_output(tmp_path: Path, _isolated_home: Path) -> None:
+    folder = tmp_path / "runbooks"
+    shutil.copytree(REPO / "runbooks", folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copy(folder / "systems" / "fraud-scoring.yaml", folder / "systems" / "fraud-again.yaml")
+    result = steward("validate", str(folder), "--format", "json", home=_isolated_home)
+    assert result.returncode == 2
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["field"] == "system" and "duplicate system id" in problem["message"]
+
+
+def test_usage_errors_are_one_line_and_exit_2(_isolated_home: Path) -> None:
+    assert_one_line_error(steward("run", "drift", "no-such-system", home=_isolated_home), "no-such-system", "known:")
+    assert_one_line_error(steward("run", "drift", "fraud-scoring", "--window", "2026-13-01", home=_isolated_home),
+                          "2026-13-01")
+    assert_one_line_error(steward("run", "refresh", "support-assistant", home=_isolated_home), "no enabled 'refresh'")
+    missing = steward("validate", "/no/such/folder", home=_isolated_home)
+    assert missing.returncode == 2 and "/no/such/folder: no such file or folder" in missing.stdout
+    bad_duty = steward("run", "dance", "fraud-scoring", home=_isolated_home)
+    assert bad_duty.returncode == 2 and "Traceback" not in bad_duty.stderr
+
+
+def test_systems_lists_owners_duties_and_schedules(_isolated_home: Path) -> None:
+    result = steward("systems", home=_isolated_home)
+    assert result.returncode == 0
+    assert "Dana Whitfield" in result.stdout and "0 2 * * * UTC" in result.stdout and "manual" in result.stdout
+
+
+def test_missing_log_table_is_a_clear_error(prefect_api: str, _isolated_home: Path) -> None:
+    result = steward("run", "drift", "fraud-scoring", "--window", "2026-11-20", home=_isolated_home, api=prefect_api)
+    assert_one_line_error(result, "table 'fraud_decisions' does not exist")
+
+
+def test_run_exit_codes_follow_findings_and_status_shows_the_alert(prefect_api: str, demo_home: Path) -> None:
+    healthy = steward("run", "drift", "fraud-scoring", "--window", "2026-10-10", home=demo_home, api=prefect_api)
+    assert healthy.returncode == 0, healthy.stderr
+    assert "no drift" in healthy.stdout
+
+    drifted = steward("run", "drift", "fraud-scoring", "--window", str(DEMO_END), "--format", "json",
+                      home=demo_home, api=prefect_api)
+    assert drifted.returncode == 1, drifted.stderr
+    report = json.loads(drifted.stdout)
+    assert report["status"] == "attention" and report["alerts"][0]["delivery"] == "not_configured"
+
+    status = steward("status", home=demo_home)
+    assert status.returncode == 1
+    assert "would go to DM to U04DANA0001" in status.stdout and "never run" in status.stdout
+    as_json = json.loads(steward("status", "--format", "json", home=demo_home).stdout)
+    assert as_json["fraud-scoring"]["duties"]["drift"]["status"] == "attention"
