@@ -105,7 +105,7 @@ def test_duplicate_yaml_key_is_not_silently_overwritten(runbooks: Path) -> None:
         ('cron: "0 2 * * *", timezone: UTC', 'cron: "0 2 * * *", timezone: Mars/Olympus', "drift.schedule.timezone", "IANA"),
         ("url: sqlite:///${STEWARD_HOME}/demo.db", "url: postgresql://risk:hunter2@db/prod", "source.url", "password"),
         ("slack_user_id: U04DANA0001", "slack_user_id: dana", "owner.slack_user_id", "pattern"),
-        ("label_delay_days: 45", "label_delay_days: -3", "source.outcomes.label_delay_days", "greater than"),
+        ("label_delay_days: 14", "label_delay_days: -3", "source.outcomes.label_delay_days", "greater than"),
         ("kind: classifier", "kind: ranker", "kind", "classifier"),
     ],
 )
