@@ -218,13 +218,13 @@ def demo(
 def main() -> None:
     """Console entry point: turn known user errors into one line and exit code 2."""
     from tasks.sources import SourceError
-    from tasks.store.database import StoreUnavailable
+    from tasks.store.database import SecretUnavailable, StoreUnavailable
 
     for name, value in QUIET_PREFECT.items():
         os.environ.setdefault(name, value)
     try:
         app()
-    except (UsageError, RunbookError, SourceError, StoreUnavailable, LookupError, ValueError) as exc:
+    except (UsageError, RunbookError, SourceError, StoreUnavailable, SecretUnavailable, LookupError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         err.print(f"error: {message}", markup=False)
         sys.exit(EXIT_USAGE)

@@ -65,11 +65,17 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                     console.print(f"  ran {system} · {duty.value} · {window}: {report.status.value}", markup=False)
         posted, updated = len(fake.posted()), len(fake.posted("chat.update"))
 
-    console.print("[bold]Summary[/bold] (system · duty · window · status · headline):")
-    for r in reports:
-        console.print(f"  {r.system} · {r.duty.value} · {r.window.label()} · {r.status.value} · {r.headline}", markup=False)
-        if r.report_path:
-            console.print(f"      report: {r.report_path}", markup=False)
+    console.print("[bold]Summary per system[/bold] (latest window of each duty):")
+    latest = {(r.system, r.duty): r for r in sorted(reports, key=lambda r: r.window_end)}
+    for system in sorted(catalog.specs):
+        console.print(f"  [bold]{system}[/bold] · owner {catalog.get(system).owner.name}")
+        for (name, duty), r in latest.items():
+            if name == system:
+                console.print(f"    {duty.value:<10} {r.window.label()}  {r.status.value:<9} {r.headline}", markup=False)
+                console.print(f"    {'':<10} report: {r.report_path}", markup=False)
+        missing = [d.value for d in catalog.get(system).duties() if not available(d)]
+        if missing:
+            console.print(f"    not built yet: {', '.join(missing)}", markup=False)
     console.print(f"Slack (local fake): {posted} alert(s) posted to owners, {updated} message update(s) for repeat "
                   f"or recovered incidents.")
     console.print(f"Next: [bold]steward status[/bold], [bold]steward run drift fraud-scoring --window {end}[/bold]"

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from runbooks.spec import Owner
+from tasks.store.database import secret_from_block
 from tasks.store.models import Alert, AlertState, Delivery
 
 SEVERITY_EMOJI = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
@@ -33,8 +34,16 @@ class SlackConfig(BaseModel):
 
 
 def slack_config() -> SlackConfig | None:
-    """From ``STEWARD_SLACK_BOT_TOKEN`` (and ``STEWARD_SLACK_API_URL``) or the ``STEWARD_SLACK_BLOCK`` block."""
-    if token := os.environ.get("STEWARD_SLACK_BOT_TOKEN"):
+    """The Slack app to post as, or None when Slack is not configured.
+
+    In order: ``STEWARD_SLACK_BOT_TOKEN``; a Prefect Secret block holding the token,
+    named by ``STEWARD_SLACK_TOKEN_BLOCK``; a ``Steward Slack`` block named by
+    ``STEWARD_SLACK_BLOCK``. ``STEWARD_SLACK_API_URL`` overrides the API URL.
+    """
+    token = os.environ.get("STEWARD_SLACK_BOT_TOKEN")
+    if not token and (secret_block := os.environ.get("STEWARD_SLACK_TOKEN_BLOCK")):
+        token = secret_from_block(secret_block)
+    if token:
         return SlackConfig(
             bot_token=SecretStr(token),
             api_url=os.environ.get("STEWARD_SLACK_API_URL") or "https://slack.com/api/",

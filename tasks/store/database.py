@@ -28,6 +28,10 @@ class StoreUnavailable(RuntimeError):
     """The ops store cannot be reached or opened; the message is safe to show."""
 
 
+class SecretUnavailable(RuntimeError):
+    """A Prefect Secret block named in the environment cannot be read; the message is safe to show."""
+
+
 def steward_home() -> Path:
     """Where Steward keeps local state: ``$STEWARD_HOME`` or ``./.steward``."""
     home = Path(os.environ.get("STEWARD_HOME") or ".steward").resolve()
@@ -48,8 +52,9 @@ def secret_from_block(block_name: str) -> str:
 
     try:
         return str(Secret.load(block_name).get())
-    except (ValueError, RuntimeError) as exc:
-        raise StoreUnavailable(f"cannot load Prefect Secret block {block_name!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - Prefect raises several types for a missing block or API
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SecretUnavailable(f"cannot load Prefect Secret block {block_name!r}: {reason}") from None
 
 
 def store_url() -> str:
