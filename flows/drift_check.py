@@ -16,7 +16,8 @@ from prefect.runtime import flow_run
 
 from runbooks.loader import load_catalog
 from runbooks.spec import Duty, RunbookSpec
-from tasks.drift_stats import ColumnDrift, compare_columns
+from tasks.drift_stats import ColumnDrift, compare_profiles
+from tasks.profiles import profile_table
 from tasks.duty import DutyReport, Finding, settle
 from tasks.retry import RETRY
 from tasks.reports import html_table, report_path, write_html_report
@@ -54,7 +55,9 @@ def judge(
             headline=f"only {len(current):,} rows in {window.label()} (min_rows {spec.drift.min_rows}); drift not judged",
             metrics={"rows": len(current), "volume_ratio": round(volume_ratio, 3)},
         )
-    columns = compare_columns(reference, current, monitored_columns(spec), spec.drift.thresholds)
+    reference_profile = profile_table(reference[monitored_columns(spec)])
+    current_profile = profile_table(current, reference=reference_profile)
+    columns = compare_profiles(reference_profile, current_profile, spec.drift.thresholds)
     for column in columns:
         if column.drifted:
             new = f"; new values: {', '.join(column.new_categories)}" if column.new_categories else ""

@@ -1,0 +1,212 @@
+"""Column profiles: a compact, mergeable summary of a column's distribution.
+
+A reference profile is built once (one quantile pass per column); every later
+window is binned against its edges or categories, so counts simply add. That is
+what lets a window be profiled partition by partition, on workers or in SQL,
+and merged without re-reading raw rows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+GRID = 100  # fine quantile bins of a numeric reference: Wasserstein and KS need resolution
+OTHER = "<other>"
+MISSING_LABEL = "<missing>"
+MAX_CATEGORIES = 100  # the reference's most frequent categories kept by name
+MAX_NEW_CATEGORIES = 50  # unseen categories kept by name in a current profile
+LOW_CARDINALITY = 10
+KIND_SAMPLE = 100_000
+
+Kind = Literal["numeric", "categorical"]
+
+
+class NumericProfile(BaseModel):
+    """Counts in bins (-inf, e0], (e0, e1], ..., (e_k-1, +inf) of the reference's quantile edges."""
+
+    kind: Literal["numeric"] = "numeric"
+    edges: list[float]
+    counts: list[int]
+    missing: int = 0
+    infinite: int = 0
+    minimum: float | None = None
+    maximum: float | None = None
+    total: float = 0.0
+    total_sq: float = 0.0
+    below: int = 0  # values under the reference's minimum (0 in a reference)
+    above: int = 0  # values over the reference's maximum
+    low_sum: float = 0.0  # sum of the values in the lowest bin: makes Wasserstein's tails exact
+    high_sum: float = 0.0  # sum of the values in the highest bin
+
+    @property
+    def n(self) -> int:
+        return int(sum(self.counts))
+
+    def mean_std(self) -> tuple[float, float]:
+        if self.n == 0:
+            return 0.0, 0.0
+        mean = self.total / self.n
+        return mean, float(np.sqrt(max(self.total_sq / self.n - mean * mean, 0.0)))
+
+    def merge(self, other: NumericProfile) -> NumericProfile:
+        if other.edges != self.edges:
+            raise ValueError("numeric profiles with different bin edges cannot be merged")
+        bounds = [v for v in (self.minimum, other.minimum) if v is not None]
+        tops = [v for v in (self.maximum, other.maximum) if v is not None]
+        return NumericProfile(
+            edges=self.edges,
+            counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
+            missing=self.missing + other.missing,
+            infinite=self.infinite + other.infinite,
+            minimum=min(bounds) if bounds else None,
+            maximum=max(tops) if tops else None,
+            total=self.total + other.total,
+            total_sq=self.total_sq + other.total_sq,
+            below=self.below + other.below,
+            above=self.above + other.above,
+            low_sum=self.low_sum + other.low_sum,
+            high_sum=self.high_sum + other.high_sum,
+        )
+
+
+class CategoricalProfile(BaseModel):
+    """Frequencies of the reference's categories; anything else is counted under ``<other>``."""
+
+    kind: Literal["categorical"] = "categorical"
+    categories: list[str]
+    counts: dict[str, int]
+    missing: int = 0
+    other: int = 0  # rows in categories neither kept nor named
+
+    @property
+    def n(self) -> int:
+        return int(sum(self.counts.values()) + self.other)
+
+    def new_categories(self) -> list[str]:
+        known = set(self.categories)
+        return sorted(c for c in self.counts if c not in known)
+
+    def merge(self, other: CategoricalProfile) -> CategoricalProfile:
+        if other.categories != self.categories:
+            raise ValueError("categorical profiles with different reference categories cannot be merged")
+        counts = dict(self.counts)
+        for key, value in other.counts.items():
+            counts[key] = counts.get(key, 0) + value
+        return CategoricalProfile(
+            categories=self.categories, counts=counts, missing=self.missing + other.missing,
+            other=self.other + other.other,
+        )
+
+
+Profile = Annotated[NumericProfile | CategoricalProfile, Field(discriminator="kind")]
+
+
+class TableProfile(BaseModel):
+    """Every monitored column of one window, plus its row count."""
+
+    rows: int
+    columns: dict[str, Profile]
+
+    def merge(self, other: TableProfile) -> TableProfile:
+        if other.columns.keys() != self.columns.keys():
+            raise ValueError("table profiles cover different columns")
+        return TableProfile(
+            rows=self.rows + other.rows,
+            columns={name: self.columns[name].merge(other.columns[name]) for name in self.columns},  # type: ignore[arg-type]
+        )
+
+
+def column_kind(series: pd.Series) -> Kind:
+    """Numbers with more than 10 distinct values are numeric; strings, booleans, codes are categorical."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return "categorical"
+    return "numeric" if series.iloc[:KIND_SAMPLE].nunique(dropna=True) > LOW_CARDINALITY else "categorical"
+
+
+def _finite(series: pd.Series) -> tuple[np.ndarray, int, int]:
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    nan = np.isnan(values)
+    inf = np.isinf(values)
+    return values[~(nan | inf)], int(nan.sum()), int(inf.sum())
+
+
+def _numeric(
+    values: np.ndarray, edges: np.ndarray, missing: int, infinite: int, bounds: NumericProfile | None = None
+) -> NumericProfile:
+    bins = np.searchsorted(edges, values, side="left")
+    counts = np.bincount(bins, minlength=len(edges) + 1)
+    below = int((values < bounds.minimum).sum()) if bounds and bounds.minimum is not None else 0
+    above = int((values > bounds.maximum).sum()) if bounds and bounds.maximum is not None else 0
+    return NumericProfile(
+        low_sum=float(values[bins == 0].sum()),
+        high_sum=float(values[bins == len(edges)].sum()),
+        below=below,
+        above=above,
+        edges=edges.tolist(),
+        counts=counts.tolist(),
+        missing=missing,
+        infinite=infinite,
+        minimum=float(values.min()) if len(values) else None,
+        maximum=float(values.max()) if len(values) else None,
+        total=float(values.sum()),
+        total_sq=float(np.dot(values, values)),
+    )
+
+
+def _labels(series: pd.Series) -> tuple[pd.Series, int]:
+    missing = int(series.isna().sum())
+    return series.dropna().astype(str), missing
+
+
+def reference_profile(series: pd.Series, kind: Kind | None = None) -> NumericProfile | CategoricalProfile:
+    """Profile a reference column: quantile edges for numbers, the top categories by name."""
+    kind = kind or column_kind(series)
+    if kind == "numeric":
+        values, missing, infinite = _finite(series)
+        probabilities = np.linspace(0, 1, GRID + 1)[1:-1]
+        edges = np.unique(np.quantile(values, probabilities)) if len(values) else np.array([], float)
+        return _numeric(values, edges, missing, infinite)
+    labels, missing = _labels(series)
+    frequencies = labels.value_counts(sort=True)
+    kept = frequencies.iloc[:MAX_CATEGORIES]
+    return CategoricalProfile(
+        categories=sorted(map(str, kept.index)),
+        counts={str(k): int(v) for k, v in kept.items()},
+        missing=missing,
+        other=int(frequencies.iloc[MAX_CATEGORIES:].sum()),
+    )
+
+
+def profile_like(reference: NumericProfile | CategoricalProfile, series: pd.Series) -> NumericProfile | CategoricalProfile:
+    """Profile a window against a reference's bins or categories, so the two are comparable and mergeable."""
+    if isinstance(reference, NumericProfile):
+        values, missing, infinite = _finite(series)
+        return _numeric(values, np.asarray(reference.edges, float), missing, infinite, bounds=reference)
+    labels, missing = _labels(series)
+    frequencies = labels.value_counts(sort=True)
+    known = set(reference.categories)
+    counts = {str(k): int(v) for k, v in frequencies.items() if k in known}
+    unseen = frequencies[[k not in known for k in frequencies.index]]
+    counts.update({str(k): int(v) for k, v in unseen.iloc[:MAX_NEW_CATEGORIES].items()})
+    return CategoricalProfile(
+        categories=reference.categories, counts=counts, missing=missing,
+        other=int(unseen.iloc[MAX_NEW_CATEGORIES:].sum()),
+    )
+
+
+def profile_table(frame: pd.DataFrame, reference: TableProfile | None = None,
+                  kinds: dict[str, Kind] | None = None) -> TableProfile:
+    """Profile every column of ``frame``: as a reference, or against ``reference``."""
+    columns = {}
+    for name in (reference.columns if reference else frame.columns):
+        if name not in frame.columns:
+            raise KeyError(f"column {name!r} is missing from the data")
+        if reference:
+            columns[name] = profile_like(reference.columns[name], frame[name])
+        else:
+            columns[name] = reference_profile(frame[name], (kinds or {}).get(name))
+    return TableProfile(rows=len(frame), columns=columns)
