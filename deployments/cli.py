@@ -199,6 +199,47 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
     raise typer.Exit(EXIT_ATTENTION if any(i["open_alerts"] for i in summary.values()) else EXIT_OK)
 
 
+@app.command("drift")
+def drift_files(
+    reference: Annotated[str, typer.Argument(help="Reference data: a Parquet or CSV file.")],
+    current: Annotated[str, typer.Argument(help="Current data to judge against it.")],
+    columns: Annotated[str | None, typer.Option(help="Comma-separated columns (default: all in the reference).")] = None,
+    fmt: FormatOption = "table",
+    psi: Annotated[float, typer.Option(help="PSI threshold for numeric columns.")] = 0.2,
+    jensen_shannon: Annotated[float, typer.Option(help="Jensen-Shannon threshold for categorical columns.")] = 0.1,
+    wasserstein: Annotated[float, typer.Option(help="Normalised Wasserstein threshold for numeric columns.")] = 0.1,
+) -> None:
+    """Ad-hoc drift between two files; exit 1 when any column drifted."""
+    _check_format(fmt)
+    from runbooks.spec import DriftThresholds
+    from tasks.drift_stats import compare_profiles
+    from tasks.profiles import profile_table
+    from tasks.files import read_file
+
+    thresholds = DriftThresholds(psi=psi, jensen_shannon=jensen_shannon, wasserstein=wasserstein)
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    ref = read_file(reference, wanted)
+    reference_profile = profile_table(ref)
+    del ref
+    cur = read_file(current, list(reference_profile.columns))
+    results = compare_profiles(reference_profile, profile_table(cur, reference=reference_profile), thresholds)
+    drifted = [r.name for r in results if r.drifted]
+    if fmt == "json":
+        keys = {"name", "kind", "method", "score", "threshold", "drifted", "p_value"}
+        print(json.dumps({"columns": [r.model_dump(include=keys) for r in results], "drifted": drifted}))
+    else:
+        table = Table("column", "kind", "method", "score", "threshold", "drifted", "p-value (secondary)", "note", box=None)
+        for r in results:
+            score = "-" if r.score is None else f"{r.score:.4f}"
+            p_value = "-" if r.p_value is None else f"{r.p_value:.2g}"
+            new = f"new: {', '.join(r.new_categories[:5])}" if r.new_categories else ""
+            table.add_row(r.name, r.kind, r.method, score, str(r.threshold), "yes" if r.drifted else "no", p_value,
+                          r.note or new)
+        out.print(table)
+        out.print(f"{len(drifted)} of {len(results)} columns drifted" + (f": {', '.join(drifted)}" if drifted else ""))
+    raise typer.Exit(EXIT_ATTENTION if drifted else EXIT_OK)
+
+
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(min=35, max=365, help="Days of simulated logs.")] = 90,
@@ -217,6 +258,7 @@ def demo(
 
 def main() -> None:
     """Console entry point: turn known user errors into one line and exit code 2."""
+    from tasks.files import FileError
     from tasks.sources import SourceError
     from tasks.store.database import SecretUnavailable, StoreUnavailable
 
@@ -224,7 +266,7 @@ def main() -> None:
         os.environ.setdefault(name, value)
     try:
         app()
-    except (UsageError, RunbookError, SourceError, StoreUnavailable, SecretUnavailable, LookupError, ValueError) as exc:
+    except (UsageError, RunbookError, SourceError, FileError, StoreUnavailable, SecretUnavailable, LookupError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         err.print(f"error: {message}", markup=False)
         sys.exit(EXIT_USAGE)

@@ -133,3 +133,4 @@ def first_timestamp(source: Source) -> datetime | None:
         return None
     stamp = pd.Timestamp(value)
     return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+

@@ -105,3 +105,44 @@ def test_run_exit_codes_follow_findings_and_status_shows_the_alert(prefect_api: 
     assert "would go to DM to U04DANA0001" in status.stdout and "never run" in status.stdout
     as_json = json.loads(steward("status", "--format", "json", home=demo_home).stdout)
     assert as_json["fraud-scoring"]["duties"]["drift"]["status"] == "attention"
+
+
+def _write_pair(folder: Path) -> tuple[Path, Path]:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    ref = pd.DataFrame({"amount": rng.lognormal(3, 1, n), "steady": rng.normal(0, 1, n),
+                        "channel": rng.choice(["web", "app", "pos"], n), "code": rng.integers(0, 4, n)})
+    cur = pd.DataFrame({"amount": rng.lognormal(3.5, 1, n), "steady": rng.normal(0, 1, n),
+                        "channel": rng.choice(["web", "app", "crypto"], n), "code": rng.integers(0, 4, n)})
+    ref.to_parquet(folder / "ref.parquet")
+    cur.to_csv(folder / "cur.csv", index=False)
+    return folder / "ref.parquet", folder / "cur.csv"
+
+
+def test_adhoc_drift_json_contract_and_exit_codes(tmp_path: Path, _isolated_home: Path) -> None:
+    ref, cur = _write_pair(tmp_path)
+    result = steward("drift", str(ref), str(cur), "--format", "json", home=_isolated_home)
+    assert result.returncode == 1, result.stderr
+    output = json.loads(result.stdout)
+    assert sorted(output["drifted"]) == ["amount", "channel"]
+    by_name = {c["name"]: c for c in output["columns"]}
+    assert set(by_name["amount"]) == {"name", "kind", "method", "score", "threshold", "drifted", "p_value"}
+    assert (by_name["amount"]["kind"], by_name["channel"]["kind"], by_name["code"]["kind"]) == (
+        "numeric", "categorical", "categorical")
+
+    steady = steward("drift", str(ref), str(cur), "--columns", "steady,code", home=_isolated_home)
+    assert steady.returncode == 0 and "0 of 2 columns drifted" in steady.stdout
+
+
+def test_adhoc_drift_bad_input_is_one_line(tmp_path: Path, _isolated_home: Path) -> None:
+    ref, cur = _write_pair(tmp_path)
+    assert_one_line_error(steward("drift", str(ref), str(cur), "--columns", "amount,nope", home=_isolated_home),
+                          "no column 'nope'", str(ref))
+    assert_one_line_error(steward("drift", str(ref), str(tmp_path / "missing.parquet"), home=_isolated_home),
+                          "missing.parquet: no such file")
+    (tmp_path / "junk.parquet").write_text("not parquet")
+    assert_one_line_error(steward("drift", str(tmp_path / "junk.parquet"), str(cur), home=_isolated_home),
+                          "junk.parquet: cannot read")
