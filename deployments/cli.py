@@ -199,6 +199,28 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
     raise typer.Exit(EXIT_ATTENTION if any(i["open_alerts"] for i in summary.values()) else EXIT_OK)
 
 
+@app.command()
+def baseline(
+    system: Annotated[str, typer.Argument(help="The system id from its runbook.")],
+    start: Annotated[str, typer.Option("--from", help="First day of the reference period, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day of the reference period (inclusive).")],
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Build and store a new drift baseline (reference profile) from a period of the log."""
+    import getpass
+
+    from tasks.drift_baseline import create_baseline
+    from tasks.windows import Window
+
+    spec = _catalog(runbooks).get(system)
+    if spec.drift is None:
+        raise UsageError(f"{system}'s runbook has no drift section")
+    window = Window.parse(f"{start}..{end}")
+    with err.status(f"profiling {system} over {window.label()}…"):
+        version, rows = create_baseline(spec, window, actor=getpass.getuser())
+    out.print(f"{system}: baseline v{version} from {window.label()} ({rows:,} rows) is now in force")
+
+
 @app.command("drift")
 def drift_files(
     reference: Annotated[str, typer.Argument(help="Reference data: a Parquet or CSV file.")],

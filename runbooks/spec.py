@@ -187,7 +187,12 @@ class DriftSection(DutySection):
     window: Literal["day"] = "day"
     features: list[str] | None = Field(default=None, description="Default: source.columns.features.")
     thresholds: DriftThresholds = DriftThresholds()
-    min_rows: int = Field(default=200, ge=1)
+    min_rows: int = Field(default=200, ge=1, description="Fewer rows in a window: 'insufficient data', no verdict.")
+    reference_days: int = Field(default=28, ge=1, description="Default baseline: the log's first N days.")
+    max_missing_increase: float = Field(default=0.05, ge=0, le=1)
+    max_out_of_range_share: float = Field(default=0.01, ge=0, le=1)
+    min_volume_ratio: float = Field(default=0.5, ge=0, description="Of the rows expected for that weekday.")
+    max_volume_ratio: float = Field(default=2.0, gt=0)
 
 
 class SlaRule(Strict):

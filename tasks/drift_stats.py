@@ -35,7 +35,15 @@ class ColumnDrift(BaseModel):
     missing_rate_cur: float
     infinite_cur: int = 0
     out_of_range_cur: int = 0
+    noise_floor: float | None = None  # the score sampling noise alone reaches at this window's size
     note: str | None = None
+    bins: list[str] = []  # what the report plots: decile ranges or categories ...
+    reference_shares: list[float] = []  # ... and each side's share in them
+    current_shares: list[float] = []
+
+
+def _shares(counts: np.ndarray) -> list[float]:
+    return [round(float(v), 5) for v in counts / max(counts.sum(), 1)]
 
 
 def psi(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
@@ -93,10 +101,57 @@ def wasserstein_binned(ref: NumericProfile, cur: NumericProfile) -> float:
     high_tail = abs((ref.high_sum - high * ref.counts[-1]) / ref.n - (cur.high_sum - high * cur.counts[-1]) / cur.n)
     f_ref = np.cumsum(ref.counts)[:-1] / ref.n  # CDF at each edge
     f_cur = np.cumsum(cur.counts)[:-1] / cur.n
-    a, b = (f_ref - f_cur)[:-1], (f_ref - f_cur)[1:]
-    # |linear| integrated exactly: same sign -> trapezoid; sign change -> two triangles.
+    return float(_binned_w1(f_ref, f_cur, np.diff(edges)) + low_tail + high_tail)
+
+
+NULL_DRAWS = 2000
+NULL_QUANTILE = 0.999  # per column and night: a fleet of columns checked nightly must stay quiet
+
+
+def _binned_w1(f_ref: np.ndarray, f_cur: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """Interior W1 between CDFs given at the edges (last axis), linear inside each bin."""
+    a, b = (f_ref - f_cur)[..., :-1], (f_ref - f_cur)[..., 1:]
     area = np.where(a * b >= 0, np.abs(a + b) / 2, (a * a + b * b) / (2 * (np.abs(a) + np.abs(b) + 1e-300)))
-    return float(np.sum(area * np.diff(edges)) + low_tail + high_tail)
+    return (area * widths).sum(axis=-1)
+
+
+def wasserstein_noise_floor(ref: NumericProfile, n: int, seed: int = 0) -> float:
+    """The 99.9th percentile of binned W1 between the reference and samples of ``n`` rows drawn from it.
+
+    A small window measures W1 with noise; a score under this floor is not
+    evidence of drift however the threshold is set. It can only silence an alarm.
+    """
+    if ref.n == 0 or n == 0 or len(ref.edges) < 2:
+        return 0.0
+    shares = np.asarray(ref.counts, float) / ref.n
+    draws = np.random.default_rng(seed).multinomial(n, shares, size=NULL_DRAWS) / n
+    edges = np.asarray(ref.edges, float)
+    f_ref, f_draw = np.cumsum(shares)[:-1], np.cumsum(draws, axis=1)[:, :-1]
+    rng = np.random.default_rng(seed + 1)
+    tails = np.zeros(NULL_DRAWS)
+    for column, total, squares, edge, sign in ((0, ref.low_sum, ref.low_sq, edges[0], -1.0),
+                                               (-1, ref.high_sum, ref.high_sq, edges[-1], 1.0)):
+        count = ref.counts[column]
+        if not count:
+            continue
+        mean = total / count
+        spread = np.sqrt(max(squares / count - mean * mean, 0.0))
+        drawn = np.maximum(draws[:, column] * n, 1)
+        sample_mean = mean + spread / np.sqrt(drawn) * rng.standard_normal(NULL_DRAWS)
+        depth, sample_depth = sign * (mean - edge), np.maximum(sign * (sample_mean - edge), 0)
+        tails += np.abs(draws[:, column] * sample_depth - shares[column] * depth)
+    return float(np.quantile(_binned_w1(f_ref, f_draw, np.diff(edges)) + tails, NULL_QUANTILE))
+
+
+def js_noise_floor(ref_counts: np.ndarray, n: int, seed: int = 0) -> float:
+    """The 99.9th percentile of JS distance between the reference and samples of ``n`` rows drawn from it."""
+    if ref_counts.sum() == 0 or n == 0:
+        return 0.0
+    shares = ref_counts / ref_counts.sum()
+    draws = np.random.default_rng(seed).multinomial(n, shares, size=NULL_DRAWS) / n
+    m = (shares + draws) / 2
+    divergence = (rel_entr(shares, m).sum(axis=1) + rel_entr(draws, m).sum(axis=1)) / 2 / np.log(2)
+    return float(np.quantile(np.sqrt(np.maximum(divergence, 0)), NULL_QUANTILE))
 
 
 def ks_p_value(ref: NumericProfile, cur: NumericProfile) -> float:
@@ -115,6 +170,30 @@ def _rates(ref_missing: int, ref_n: int, cur_missing: int, cur_n: int) -> dict[s
     }
 
 
+MAX_PLOTTED = 12
+
+
+def _plotted(labels: list[str], rc: np.ndarray, cc: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The largest categories for the report's chart; the rest folded into one bar."""
+    order = np.argsort(-(rc / max(rc.sum(), 1) + cc / max(cc.sum(), 1)), kind="stable")
+    order = order[(rc + cc)[order] > 0]
+    keep, rest = order[:MAX_PLOTTED], order[MAX_PLOTTED:]
+    names = [labels[i] for i in keep] + (["<rest>"] if len(rest) else [])
+    fold = (lambda c: np.concatenate([c[keep], [c[rest].sum()]])) if len(rest) else (lambda c: c[keep])
+    return names, fold(rc), fold(cc)
+
+
+def _decile_labels(edges: np.ndarray, groups: np.ndarray, ref: NumericProfile) -> list[str]:
+    """'lo–hi' for each decile group, read off the fine edges."""
+    bounds = np.concatenate([[ref.minimum if ref.minimum is not None else -np.inf], edges,
+                             [ref.maximum if ref.maximum is not None else np.inf]])
+    labels = []
+    for g in range(DECILES):
+        members = np.flatnonzero(groups == g)
+        labels.append(f"{bounds[members[0]]:.3g}–{bounds[members[-1] + 1]:.3g}" if len(members) else "–")
+    return labels
+
+
 def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, thresholds: DriftThresholds) -> ColumnDrift:
     base = dict(name=name, kind="numeric", method="wasserstein_norm", threshold=thresholds.wasserstein,
                 infinite_cur=cur.infinite, **_rates(ref.missing + ref.infinite, ref.n, cur.missing + cur.infinite, cur.n))
@@ -125,6 +204,7 @@ def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, threshold
     if spread == 0:
         spread = 1.0
     distance = wasserstein_binned(ref, cur) / spread
+    floor = wasserstein_noise_floor(ref, cur.n) / spread
     groups = decile_groups(np.asarray(ref.counts))
     rc = np.bincount(groups, weights=ref.counts, minlength=DECILES)
     cc = np.bincount(groups, weights=cur.counts, minlength=DECILES)
@@ -132,11 +212,15 @@ def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, threshold
     return ColumnDrift(
         **base,
         score=round(distance, 6),
-        drifted=bool(distance >= thresholds.wasserstein or score_psi >= thresholds.psi),
+        drifted=bool((distance >= thresholds.wasserstein or score_psi >= thresholds.psi) and distance > floor),
+        noise_floor=round(floor, 6),
         p_value=ks_p_value(ref, cur),
         psi=round(score_psi, 6),
         jensen_shannon=round(js_distance(rc, cc), 6),
         out_of_range_cur=cur.below + cur.above,
+        bins=_decile_labels(np.asarray(ref.edges), groups, ref),
+        reference_shares=_shares(rc),
+        current_shares=_shares(cc),
     )
 
 
@@ -150,15 +234,21 @@ def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfil
     rc = np.array([ref.counts.get(k, 0) for k in labels[:-1]] + [ref.other], float)
     cc = np.array([cur.counts.get(k, 0) for k in labels[:-1]] + [cur.other], float)
     distance = js_distance(rc, cc)
+    floor = js_noise_floor(rc, int(cc.sum()))
     p_value = chi_square_p_value(rc, cc)
+    plotted = _plotted(labels, rc, cc)
     return ColumnDrift(
         **base,
         score=round(distance, 6),
-        drifted=bool(distance >= thresholds.jensen_shannon),
+        drifted=bool(distance >= thresholds.jensen_shannon and distance > floor),
+        noise_floor=round(floor, 6),
         p_value=p_value,
         psi=round(psi(rc, cc), 6),
         jensen_shannon=round(distance, 6),
         new_categories=cur.new_categories(),
+        bins=plotted[0],
+        reference_shares=_shares(plotted[1]),
+        current_shares=_shares(plotted[2]),
     )
 
 

@@ -41,6 +41,8 @@ class NumericProfile(BaseModel):
     above: int = 0  # values over the reference's maximum
     low_sum: float = 0.0  # sum of the values in the lowest bin: makes Wasserstein's tails exact
     high_sum: float = 0.0  # sum of the values in the highest bin
+    low_sq: float = 0.0  # sums of squares in the two tail bins: how noisy a small window's tails are
+    high_sq: float = 0.0
 
     @property
     def n(self) -> int:
@@ -70,6 +72,8 @@ class NumericProfile(BaseModel):
             above=self.above + other.above,
             low_sum=self.low_sum + other.low_sum,
             high_sum=self.high_sum + other.high_sum,
+            low_sq=self.low_sq + other.low_sq,
+            high_sq=self.high_sq + other.high_sq,
         )
 
 
@@ -162,6 +166,8 @@ def _numeric(
     return NumericProfile(
         low_sum=float(ordered[:first].sum()),
         high_sum=float(ordered[last:].sum()) if len(edges) else 0.0,
+        low_sq=float(np.dot(ordered[:first], ordered[:first])),
+        high_sq=float(np.dot(ordered[last:], ordered[last:])) if len(edges) else 0.0,
         below=below,
         above=above,
         edges=edges.tolist(),

@@ -1,0 +1,50 @@
+"""Small inline SVG charts: reports stay single offline files with no plotting dependency."""
+
+from __future__ import annotations
+
+import html
+
+WIDTH, HEIGHT, PAD = 640, 200, 30
+REFERENCE, CURRENT, LIMIT = "#8da0cb", "#e45756", "#999"
+
+
+def bars(labels: list[str], reference: list[float], current: list[float]) -> str:
+    """Side-by-side bars of each side's share per bin: the reference-versus-current picture."""
+    if not labels:
+        return ""
+    top = max([*reference, *current, 1e-9])
+    slot = (WIDTH - 2 * PAD) / len(labels)
+    parts = []
+    for i, (label, r, c) in enumerate(zip(labels, reference, current, strict=True)):
+        x = PAD + i * slot
+        for offset, value, colour in ((0.1, r, REFERENCE), (0.5, c, CURRENT)):
+            h = (HEIGHT - 2 * PAD) * value / top
+            parts.append(f"<rect x='{x + offset * slot:.1f}' y='{HEIGHT - PAD - h:.1f}' width='{0.4 * slot:.1f}' "
+                         f"height='{h:.1f}' fill='{colour}'><title>{html.escape(label)}: reference {r:.1%}, "
+                         f"current {c:.1%}</title></rect>")
+        parts.append(f"<text x='{x + slot / 2:.1f}' y='{HEIGHT - 8}' font-size='9' text-anchor='middle'>"
+                     f"{html.escape(label[:14])}</text>")
+    legend = (f"<text x='{PAD}' y='14' font-size='11' fill='{REFERENCE}'>■ reference</text>"
+              f"<text x='{PAD + 90}' y='14' font-size='11' fill='{CURRENT}'>■ current</text>")
+    return f"<svg width='{WIDTH}' height='{HEIGHT}' role='img'>{legend}{''.join(parts)}</svg>"
+
+
+def history(points: list[tuple[str, float | None]], threshold: float) -> str:
+    """A score per window with the owner's threshold as a dashed line."""
+    known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
+    if not known:
+        return "<p>No history yet.</p>"
+    top = max([v for _, v in known] + [threshold]) * 1.15
+    step = (WIDTH - 2 * PAD) / max(len(points) - 1, 1)
+
+    def y(v: float) -> float:
+        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top
+
+    line = " ".join(f"{PAD + i * step:.1f},{y(v):.1f}" for i, v in known)
+    dots = "".join(f"<circle cx='{PAD + i * step:.1f}' cy='{y(v):.1f}' r='3' fill='{CURRENT if v >= threshold else REFERENCE}'>"
+                   f"<title>{html.escape(points[i][0])}: {v:.3f}</title></circle>" for i, v in known)
+    return (f"<svg width='{WIDTH}' height='{HEIGHT}' role='img'>"
+            f"<line x1='{PAD}' x2='{WIDTH - PAD}' y1='{y(threshold):.1f}' y2='{y(threshold):.1f}' stroke='{LIMIT}' stroke-dasharray='4'/>"
+            f"<polyline points='{line}' fill='none' stroke='{REFERENCE}'/>{dots}"
+            f"<text x='{PAD}' y='{HEIGHT - 8}' font-size='9'>{html.escape(points[0][0])}</text>"
+            f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' font-size='9' text-anchor='end'>{html.escape(points[-1][0])}</text></svg>")
