@@ -146,3 +146,11 @@ def test_adhoc_drift_bad_input_is_one_line(tmp_path: Path, _isolated_home: Path)
     (tmp_path / "junk.parquet").write_text("not parquet")
     assert_one_line_error(steward("drift", str(tmp_path / "junk.parquet"), str(cur), home=_isolated_home),
                           "junk.parquet: cannot read")
+
+
+def test_baseline_command(demo_home: Path) -> None:
+    result = steward("baseline", "fraud-scoring", "--from", "2026-09-01", "--to", "2026-09-28", home=demo_home)
+    assert result.returncode == 0, result.stderr
+    assert "baseline v1 from 2026-09-01..2026-09-28" in result.stdout
+    empty = steward("baseline", "fraud-scoring", "--from", "2030-01-01", "--to", "2030-01-02", home=demo_home)
+    assert_one_line_error(empty, "no rows in 2030-01-01..2030-01-02")

@@ -61,7 +61,9 @@ def test_one_alert_per_incident_through_real_flows(prefect_api, demo_home, slack
     rerun = drift_check(system="fraud-scoring", window=night(SHIFT))  # idempotent per window
     with open_store().session() as session:
         assert len(session.scalars(select(CheckResult)).all()) == 4
-    assert rerun.report_path and open(rerun.report_path).read().count("device_trust_score") >= 1
+    html = open(rerun.report_path).read()
+    assert html.count("<svg") >= 4  # a distribution plot and a 30-window history per drifted column
+    assert "device_trust_score (wasserstein_norm" in html and "New values: crypto" in html
 
 
 def test_volume_dip_is_found(prefect_api, demo_home) -> None:
@@ -79,3 +81,26 @@ def test_artifacts_reach_the_prefect_api(prefect_api, demo_home) -> None:
     kinds = {a.type for a in artifacts}
     assert {"table", "markdown"} <= kinds
     assert any("device_trust_score" in str(a.data) for a in artifacts)
+
+
+def test_baseline_is_stored_versioned_and_used(prefect_api, demo_home) -> None:
+    from tasks.drift_baseline import create_baseline
+    from tasks.store.baselines import current_baseline
+    from tasks.windows import Window
+    from runbooks.loader import load_catalog
+
+    first = drift_check(system="fraud-scoring", window=night(SHIFT - timedelta(days=1)))
+    assert first.metrics["baseline_version"] == 1  # built automatically from the log's first 28 days
+    spec = load_catalog().get("fraud-scoring")
+    version, rows = create_baseline(spec, Window.days(SHIFT, SHIFT + timedelta(days=6)), actor="dana")
+    assert version == 2 and rows > 1000
+    with open_store().session() as session:
+        record = current_baseline(session, "fraud-scoring")
+        assert (record.version, record.created_by) == (2, "dana")
+        assert set(record.rows_by_weekday) == {str(d) for d in range(7)}
+    # Against a post-shift baseline, a post-shift night no longer flags the device trust shift.
+    later = drift_check(system="fraud-scoring", window=night(SHIFT + timedelta(days=8)))
+    assert later.metrics["baseline_version"] == 2
+    assert "feature:device_trust_score" not in {f.key for f in later.findings}
+    html = open(later.report_path).read()
+    assert "baseline v2" in html
