@@ -17,8 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runbooks.loader import Catalog, RunbookError, load_catalog
+from runbooks.loader import Catalog, load_catalog
 from runbooks.spec import Duty
+from tasks.errors import StewardError
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 
@@ -44,7 +45,7 @@ QUIET_PREFECT = {
 }
 
 
-class UsageError(Exception):
+class UsageError(StewardError):
     """A user or configuration error: shown as one line, exit code 2."""
 
 
@@ -202,19 +203,29 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
 @app.command()
 def baseline(
     system: Annotated[str, typer.Argument(help="The system id from its runbook.")],
-    start: Annotated[str, typer.Option("--from", help="First day of the reference period, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--to", help="Last day of the reference period (inclusive).")],
+    start: Annotated[str | None, typer.Option("--from", help="First day of the reference period, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day of the reference period (inclusive).")] = None,
+    snapshot: Annotated[str | None, typer.Option(help="Or: a training snapshot (Parquet or CSV) with the same columns.")] = None,
     runbooks: RunbooksOption = None,
 ) -> None:
-    """Build and store a new drift baseline (reference profile) from a period of the log."""
+    """Build and store a new drift baseline (reference profile): a period of the log, or a training snapshot."""
     import getpass
 
-    from tasks.drift_baseline import create_baseline
+    from tasks.drift_baseline import create_baseline, create_baseline_from_file
     from tasks.windows import Window
 
     spec = _catalog(runbooks).get(system)
     if spec.drift is None:
         raise UsageError(f"{system}'s runbook has no drift section")
+    if snapshot and (start or end):
+        raise UsageError("give either --snapshot or --from/--to, not both")
+    if snapshot:
+        with err.status(f"profiling {snapshot}…"):
+            version, rows = create_baseline_from_file(spec, snapshot, actor=getpass.getuser())
+        out.print(f"{system}: baseline v{version} from snapshot {snapshot} ({rows:,} rows) is now in force")
+        return
+    if not (start and end):
+        raise UsageError("give --from and --to (a period of the log), or --snapshot FILE")
     window = Window.parse(f"{start}..{end}")
     with err.status(f"profiling {system} over {window.label()}…"):
         version, rows = create_baseline(spec, window, actor=getpass.getuser())
@@ -280,15 +291,11 @@ def demo(
 
 def main() -> None:
     """Console entry point: turn known user errors into one line and exit code 2."""
-    from tasks.files import FileError
-    from tasks.sources import SourceError
-    from tasks.store.database import SecretUnavailable, StoreUnavailable
-
     for name, value in QUIET_PREFECT.items():
         os.environ.setdefault(name, value)
     try:
         app()
-    except (UsageError, RunbookError, SourceError, FileError, StoreUnavailable, SecretUnavailable, LookupError, ValueError) as exc:
+    except (StewardError, LookupError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         err.print(f"error: {message}", markup=False)
         sys.exit(EXIT_USAGE)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from runbooks.spec import Duty, RunbookSpec
+from tasks.errors import StewardError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -35,7 +36,7 @@ class SpecProblem(BaseModel):
         return f"{where}:{field} {self.message}{value}"
 
 
-class RunbookError(Exception):
+class RunbookError(StewardError):
     """Raised when a runbook cannot be loaded; carries every problem found."""
 
     def __init__(self, problems: list[SpecProblem]):

@@ -1,9 +1,14 @@
-"""Build and store a system's drift baseline from a window of its log."""
+"""Build and store a system's drift baseline from a window of its log or a training snapshot."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pandas as pd
+
 from runbooks.spec import RunbookSpec
 from tasks.drift_verdict import build_baseline, monitored_columns
+from tasks.files import FileError, read_file
 from tasks.sources import read_window
 from tasks.store.baselines import save_baseline
 from tasks.store.database import open_store
@@ -15,6 +20,29 @@ def create_baseline(spec: RunbookSpec, window: Window, actor: str) -> tuple[int,
     frame = read_window(spec.source, window, [*monitored_columns(spec), spec.source.columns.timestamp])
     if frame.empty:
         raise ValueError(f"{spec.system}: no rows in {window.label()}; a baseline needs data")
+    return _store(spec, frame, window, actor)
+
+
+def create_baseline_from_file(spec: RunbookSpec, path: str, actor: str) -> tuple[int, int]:
+    """Profile a training snapshot; its timestamps, when present, date the baseline and set weekday volumes."""
+    timestamp = spec.source.columns.timestamp
+    frame = read_file(path)
+    missing = [c for c in monitored_columns(spec) if c not in frame.columns]
+    if missing:
+        raise FileError(f"{path}: no column {', '.join(map(repr, missing))} (runbook source.columns)")
+    if frame.empty:
+        raise FileError(f"{path}: no rows; a baseline needs data")
+    if timestamp in frame.columns:
+        frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
+        window = Window.days(frame[timestamp].min().date(), frame[timestamp].max().date())
+    else:
+        frame[timestamp] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+        today = datetime.now(UTC).date()
+        window = Window.days(today, today)
+    return _store(spec, frame, window, actor)
+
+
+def _store(spec: RunbookSpec, frame: pd.DataFrame, window: Window, actor: str) -> tuple[int, int]:
     profile, by_weekday = build_baseline(frame, spec)
     with open_store().session() as session:
         record = save_baseline(session, system=spec.system, window=window, profile=profile,

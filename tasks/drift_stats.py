@@ -204,16 +204,17 @@ def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, threshold
     if spread == 0:
         spread = 1.0
     distance = wasserstein_binned(ref, cur) / spread
-    floor = wasserstein_noise_floor(ref, cur.n) / spread
     groups = decile_groups(np.asarray(ref.counts))
     rc = np.bincount(groups, weights=ref.counts, minlength=DECILES)
     cc = np.bincount(groups, weights=cur.counts, minlength=DECILES)
     score_psi = psi(rc, cc)
+    over = distance >= thresholds.wasserstein or score_psi >= thresholds.psi
+    floor = wasserstein_noise_floor(ref, cur.n) / spread if over else None  # only ever needed to silence
     return ColumnDrift(
         **base,
         score=round(distance, 6),
-        drifted=bool((distance >= thresholds.wasserstein or score_psi >= thresholds.psi) and distance > floor),
-        noise_floor=round(floor, 6),
+        drifted=bool(over and floor is not None and distance > floor),
+        noise_floor=None if floor is None else round(floor, 6),
         p_value=ks_p_value(ref, cur),
         psi=round(score_psi, 6),
         jensen_shannon=round(js_distance(rc, cc), 6),
@@ -234,14 +235,14 @@ def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfil
     rc = np.array([ref.counts.get(k, 0) for k in labels[:-1]] + [ref.other], float)
     cc = np.array([cur.counts.get(k, 0) for k in labels[:-1]] + [cur.other], float)
     distance = js_distance(rc, cc)
-    floor = js_noise_floor(rc, int(cc.sum()))
+    floor = js_noise_floor(rc, int(cc.sum())) if distance >= thresholds.jensen_shannon else None
     p_value = chi_square_p_value(rc, cc)
     plotted = _plotted(labels, rc, cc)
     return ColumnDrift(
         **base,
         score=round(distance, 6),
-        drifted=bool(distance >= thresholds.jensen_shannon and distance > floor),
-        noise_floor=round(floor, 6),
+        drifted=bool(floor is not None and distance > floor),
+        noise_floor=None if floor is None else round(floor, 6),
         p_value=p_value,
         psi=round(psi(rc, cc), 6),
         jensen_shannon=round(distance, 6),

@@ -33,8 +33,9 @@ def monitored_columns(spec: RunbookSpec) -> list[str]:
 
 def rows_by_weekday(timestamps: pd.Series) -> dict[str, float]:
     """Mean rows per calendar day, by weekday (Monday = "0"): what a normal Tuesday looks like."""
+    timestamps = timestamps.dropna()
     if timestamps.empty:
-        return {}
+        return {}  # a snapshot without timestamps: volume is then not judged
     per_day = timestamps.dt.floor("D").value_counts()
     weekday = per_day.index.weekday
     return {str(day): float(per_day[weekday == day].mean()) for day in sorted(set(weekday))}

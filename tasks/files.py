@@ -12,8 +12,10 @@ import pandas as pd
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
+from tasks.errors import StewardError
 
-class FileError(ValueError):
+
+class FileError(StewardError, ValueError):
     """A data file cannot be read as asked; the message names the file and column."""
 
 

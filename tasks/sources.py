@@ -17,13 +17,14 @@ from sqlalchemy import Engine, MetaData, Table, and_, func, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
 
 from runbooks.spec import Source
+from tasks.errors import StewardError
 from tasks.store.database import make_engine, redact, secret_from_block, steward_home
 from tasks.windows import Window
 
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
-class SourceError(RuntimeError):
+class SourceError(StewardError):
     """The system's log cannot be read as the runbook describes; the message is safe to show."""
 
 

@@ -154,3 +154,16 @@ def test_baseline_command(demo_home: Path) -> None:
     assert "baseline v1 from 2026-09-01..2026-09-28" in result.stdout
     empty = steward("baseline", "fraud-scoring", "--from", "2030-01-01", "--to", "2030-01-02", home=demo_home)
     assert_one_line_error(empty, "no rows in 2030-01-01..2030-01-02")
+
+
+def test_baseline_from_a_training_snapshot(demo_home: Path, tmp_path: Path) -> None:
+    from deployments.simulator import simulate_fraud
+
+    decisions, _ = simulate_fraud(DEMO_END, days=7, per_day=300)
+    decisions.to_parquet(tmp_path / "train.parquet")
+    result = steward("baseline", "fraud-scoring", "--snapshot", str(tmp_path / "train.parquet"), home=demo_home)
+    assert result.returncode == 0, result.stderr
+    assert "baseline v1 from snapshot" in result.stdout
+    decisions.drop(columns=["amount"]).to_parquet(tmp_path / "bad.parquet")
+    assert_one_line_error(steward("baseline", "fraud-scoring", "--snapshot", str(tmp_path / "bad.parquet"),
+                                  home=demo_home), "no column 'amount'")

@@ -21,14 +21,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tasks.errors import StewardError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(StewardError):
     """The ops store cannot be reached or opened; the message is safe to show."""
 
 
-class SecretUnavailable(RuntimeError):
+class SecretUnavailable(StewardError):
     """A Prefect Secret block named in the environment cannot be read; the message is safe to show."""
 
 
