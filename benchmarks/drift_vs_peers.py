@@ -1,0 +1,615 @@
+"""Steward's ad-hoc drift check against the usual open-source drift tools.
+
+Evidently (``DataDriftPreset``) and NannyML (``UnivariateDriftCalculator``) are
+what people reach for to answer "has this data drifted?". This script asks all
+of them the same question on the same data and reports, per data size:
+
+* wall time and peak RSS of each tool, each run as a whole separate process, so
+  interpreter start-up, imports and reading the Parquet files count;
+* each peer's wall time as a multiple of Steward's, Steward's peak RSS as a
+  fraction of each peer's, and Steward's wall time against a read-only floor (a
+  process that only reads both files with pyarrow and exits);
+* which columns each tool flagged, and whether that is exactly the 5 columns the
+  generator shifted (false positives and negatives named).
+
+Tools:
+
+  steward    ``steward drift REFERENCE CURRENT --format json`` from the project's
+             virtualenv (exit 0 = no drift, 1 = drift; both are successes).
+  evidently  benchmarks/peer_evidently.py: Evidently 0.7.23, default preset.
+  nannyml    benchmarks/peer_nannyml.py: NannyML 0.13.1, default methods; the
+             reference is cut into 10 chunks to set NannyML's thresholds and a
+             column is flagged when any analysis chunk alerts (see that file).
+  readonly   ``pyarrow.parquet.read_table`` on both files, nothing else.
+
+The peers run in their own virtualenv, benchmarks/.venv-peers, built from
+benchmarks/requirements-peers.txt on first use (or with --setup-peers): they are
+never part of Steward's dependencies (Evidently 0.7 needs pandas < 3).
+
+Data: generated deterministically (numpy seed) into benchmarks/.data/ on first
+use, one Parquet file per side per size: 20 numeric and 5 categorical columns.
+In ``current`` exactly 5 columns are shifted, each by a clearly material amount:
+
+  num_shift_mean    normal, mean +0.5 standard deviation
+  num_shift_spread  lognormal, sigma 1.0 -> 1.5
+  num_shift_tail    Pareto, tail index 3.0 -> 1.5 (heavier tail)
+  num_shift_zeros   zero-inflated, zero share 60% -> 35%
+  cat_shift         8 categories, top category 50% -> 30%, mass moved to the rest
+
+The other 20 columns (normal, lognormal, uniform, exponential, gamma, Poisson
+and negative-binomial counts, low-cardinality integers, a stable zero-inflated
+column, and 4 string categoricals of 3 to 50 categories) have the same
+distribution on both sides, drawn independently.
+
+Measurement: each run goes through GNU ``/usr/bin/time -v`` when it is there
+(peak RSS of the tool process), else through ``os.wait4`` on the child. The
+files are read once before each size so every tool starts with a warm page
+cache. With --repeat N the median wall time and the largest peak RSS are shown;
+every run is kept in the JSON. Results are printed and merged into
+benchmarks/results/drift_vs_peers.json (per size and tool, so a later run of one
+tool or size keeps the others).
+
+    .venv/bin/python benchmarks/drift_vs_peers.py                       # everything
+    .venv/bin/python benchmarks/drift_vs_peers.py --sizes 100k --tools steward,readonly
+    .venv/bin/python benchmarks/drift_vs_peers.py --setup-peers --sizes 1m --repeat 3
+
+Evidently at 2M rows per side takes minutes and about 6 GB; the machine this was
+written on has 2 cores and 24 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+DEFAULT_DATA_DIR = BENCH_DIR / ".data"
+PEERS_VENV = BENCH_DIR / ".venv-peers"
+PEERS_REQUIREMENTS = BENCH_DIR / "requirements-peers.txt"
+RESULTS_FILE = BENCH_DIR / "results" / "drift_vs_peers.json"
+DEFAULT_STEWARD = ROOT / ".venv" / "bin" / "steward"
+GNU_TIME = Path("/usr/bin/time")
+
+SEED = 20_240_917
+GENERATOR_VERSION = 1  # bump when the data changes: cached files and stored results are then replaced
+SIZES = {"100k": 100_000, "1m": 1_000_000, "2m": 2_000_000}
+TOOLS = ("steward", "evidently", "nannyml", "readonly")
+TOOL_TITLES = {"steward": "Steward", "evidently": "Evidently", "nannyml": "NannyML", "readonly": "read-only"}
+EXPECTED_DRIFTED = ("num_shift_mean", "num_shift_spread", "num_shift_tail", "num_shift_zeros", "cat_shift")
+
+READONLY_CODE = (
+    "import sys, pyarrow.parquet as pq\n"
+    "tables = [pq.read_table(path) for path in sys.argv[1:]]\n"
+    "print(sum(t.num_rows for t in tables))\n"
+)
+
+# Categorical columns: name -> (categories, probabilities). cat_shift's current side is derived below.
+CATEGORICALS: dict[str, tuple[list[str], np.ndarray]] = {}
+
+
+def _zipf(n: int, s: float) -> np.ndarray:
+    weights = 1.0 / np.arange(1, n + 1) ** s
+    return weights / weights.sum()
+
+
+CATEGORICALS["cat_shift"] = (
+    [f"segment_{c}" for c in "abcdefgh"],
+    np.array([0.50, 0.15, 0.10, 0.08, 0.07, 0.05, 0.03, 0.02]),
+)
+CATEGORICALS["cat_color"] = (["red", "green", "blue"], np.array([0.5, 0.3, 0.2]))
+CATEGORICALS["cat_channel"] = (
+    ["web", "ios", "android", "partner", "call_centre", "store"],
+    np.array([0.35, 0.25, 0.2, 0.1, 0.06, 0.04]),
+)
+CATEGORICALS["cat_country"] = ([f"country_{i:02d}" for i in range(20)], _zipf(20, 1.0))
+CATEGORICALS["cat_product"] = ([f"product_{i:02d}" for i in range(50)], _zipf(50, 1.1))
+
+
+def _shifted_top_share(probabilities: np.ndarray, top_share: float) -> np.ndarray:
+    """Move mass off the first (top) category onto the others, in proportion to their shares."""
+    rest = probabilities[1:] / probabilities[1:].sum()
+    return np.concatenate([[top_share], rest * (1.0 - top_share)])
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def _zero_inflated(rng: np.random.Generator, n: int, zero_share: float) -> np.ndarray:
+    values = rng.gamma(shape=2.0, scale=50.0, size=n)
+    values[rng.random(n) < zero_share] = 0.0
+    return values
+
+
+def _categorical(rng: np.random.Generator, n: int, categories: list[str], probabilities: np.ndarray) -> pa.Array:
+    codes = rng.choice(len(categories), size=n, p=probabilities)
+    return pa.array(categories, type=pa.string()).take(pa.array(codes))
+
+
+def generate_side(rows: int, side: str) -> pa.Table:
+    """One side ('reference' or 'current'); only the five shifted columns differ in distribution."""
+    rng = np.random.default_rng([SEED, rows, 0 if side == "reference" else 1])
+    current = side == "current"
+    n = rows
+    columns: dict[str, Any] = {
+        # The shifted four.
+        "num_shift_mean": rng.normal(10.0 + (1.0 if current else 0.0), 2.0, n),  # +0.5 sd
+        "num_shift_spread": rng.lognormal(0.0, 1.5 if current else 1.0, n),
+        "num_shift_tail": 10.0 * (1.0 + rng.pareto(1.5 if current else 3.0, n)),
+        "num_shift_zeros": _zero_inflated(rng, n, 0.35 if current else 0.60),
+        # Sixteen unshifted numeric columns.
+        "num_normal_a": rng.normal(0.0, 1.0, n),
+        "num_normal_b": rng.normal(100.0, 15.0, n),
+        "num_normal_c": rng.normal(-3.0, 0.2, n),
+        "num_lognormal_a": rng.lognormal(0.0, 1.0, n),
+        "num_lognormal_b": rng.lognormal(3.0, 0.5, n),
+        "num_uniform_a": rng.uniform(0.0, 1.0, n),
+        "num_uniform_b": rng.uniform(-50.0, 50.0, n),
+        "num_exponential": rng.exponential(2.0, n),
+        "num_gamma": rng.gamma(2.0, 3.0, n),
+        "num_count_a": rng.poisson(30.0, n).astype(np.int64),
+        "num_count_b": rng.poisson(100.0, n).astype(np.int64),
+        "num_count_c": rng.negative_binomial(5, 0.1, n).astype(np.int64),
+        "num_lowcard_binary": (rng.random(n) < 0.3).astype(np.int64),
+        "num_lowcard_rating": rng.choice(np.arange(1, 6), size=n, p=[0.05, 0.1, 0.2, 0.35, 0.3]).astype(np.int64),
+        "num_lowcard_level": rng.choice(np.arange(4), size=n, p=[0.4, 0.3, 0.2, 0.1]).astype(np.int64),
+        "num_zeros_stable": _zero_inflated(rng, n, 0.60),
+    }
+    for name, (categories, probabilities) in CATEGORICALS.items():
+        if name == "cat_shift" and current:
+            probabilities = _shifted_top_share(probabilities, 0.30)
+        columns[name] = _categorical(rng, n, categories, probabilities)
+    return pa.table(columns)
+
+
+@dataclass
+class DataSet:
+    label: str
+    rows: int
+    reference: Path
+    current: Path
+
+
+def ensure_data(label: str, rows: int, data_dir: Path) -> DataSet:
+    """Generate both sides for one size unless the cache already holds this generator version."""
+    folder = data_dir / label
+    data = DataSet(label, rows, folder / "reference.parquet", folder / "current.parquet")
+    meta_path = folder / "meta.json"
+    meta = {"generator_version": GENERATOR_VERSION, "seed": SEED, "rows": rows,
+            "expected_drifted": list(EXPECTED_DRIFTED)}
+    if data.reference.exists() and data.current.exists() and meta_path.exists():
+        if json.loads(meta_path.read_text()) == meta:
+            return data
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"generating {label}: {rows:,} rows per side into {folder}", flush=True)
+    for side, path in (("reference", data.reference), ("current", data.current)):
+        table = generate_side(rows, side)
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(path)
+        del table
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return data
+
+
+def warm_page_cache(*paths: Path) -> None:
+    for path in paths:
+        with path.open("rb") as f:
+            while f.read(16 << 20):
+                pass
+
+
+# ---------------------------------------------------------------------------- peers venv
+
+
+def ensure_peers_venv(force: bool) -> Path:
+    """The peers' interpreter; (re)install when missing, forced, or the pins changed."""
+    python = PEERS_VENV / "bin" / "python"
+    stamp = PEERS_VENV / ".installed"
+    wanted = PEERS_REQUIREMENTS.read_text()
+    if not force and python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    print(f"setting up {PEERS_VENV} from {PEERS_REQUIREMENTS.name} (a few minutes the first time)", flush=True)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-r", str(PEERS_REQUIREMENTS)], check=True)
+    subprocess.run([str(python), "-c", "import evidently, nannyml, pandas, pyarrow"], check=True)
+    stamp.write_text(wanted)
+    return python
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Run:
+    wall_s: float
+    peak_rss_mb: float | None
+    exit_code: int
+    stdout: str
+    stderr: str
+    error: str | None = None  # set when the process was killed or timed out
+
+
+def _gnu_time_works() -> bool:
+    if not GNU_TIME.exists():
+        return False
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
+        try:
+            subprocess.run([str(GNU_TIME), "-v", "-o", report.name, "true"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return "Maximum resident set size" in Path(report.name).read_text()
+
+
+USE_GNU_TIME = _gnu_time_works()
+
+
+def measure(command: list[str], env: dict[str, str], timeout_s: float) -> Run:
+    """Run one command as its own process; wall time from here, peak RSS of the tool process.
+
+    stdout and stderr go to files (no pipe can fill up); the process gets its own
+    session so a timeout kills it and any children.
+    """
+    with tempfile.TemporaryDirectory(prefix="drift-bench-") as tmp:
+        out_path, err_path, time_path = Path(tmp, "out"), Path(tmp, "err"), Path(tmp, "time")
+        full = [str(GNU_TIME), "-v", "-o", str(time_path), *command] if USE_GNU_TIME else command
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            started = time.perf_counter()
+            process = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                       env=env, start_new_session=True)
+            timed_out = threading.Event()
+
+            def kill() -> None:
+                timed_out.set()
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+            timer = threading.Timer(timeout_s, kill)
+            timer.start()
+            try:
+                _, status, usage = os.wait4(process.pid, 0)
+            except BaseException:  # Ctrl-C: the child has its own session, so end it here
+                kill()
+                os.wait4(process.pid, 0)
+                raise
+            finally:
+                timer.cancel()
+            wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait for it again
+
+        peak_kb: float | None = usage.ru_maxrss  # kilobytes on Linux
+        exit_code = process.returncode
+        error = None
+        if USE_GNU_TIME and time_path.exists():
+            report = time_path.read_text(errors="replace")
+            if match := re.search(r"Maximum resident set size \(kbytes\): (\d+)", report):
+                peak_kb = int(match.group(1))
+            if match := re.search(r"Command terminated by signal (\d+)", report):
+                exit_code = -int(match.group(1))
+            elif match := re.search(r"Exit status: (\d+)", report):
+                exit_code = int(match.group(1))
+        if timed_out.is_set():
+            error = f"timed out after {timeout_s:.0f} s"
+        elif exit_code < 0:
+            name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else str(-exit_code)
+            error = f"killed by {name}" + (" (out of memory?)" if -exit_code == signal.SIGKILL else "")
+        return Run(
+            wall_s=wall,
+            peak_rss_mb=None if peak_kb is None else peak_kb / 1024,
+            exit_code=exit_code,
+            stdout=out_path.read_text(errors="replace"),
+            stderr=err_path.read_text(errors="replace"),
+            error=error,
+        )
+
+
+def parse_json_output(text: str) -> dict[str, Any] | None:
+    """The tool's JSON document: the whole stdout, else its last line, else its outermost braces."""
+    candidates = [text]
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines:
+        candidates.append(lines[-1])
+    if "{" in text and "}" in text:
+        candidates.append(text[text.index("{"): text.rindex("}") + 1])
+    for candidate in candidates:
+        try:
+            document = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(document, dict):
+            return document
+    return None
+
+
+def error_line(run: Run) -> str:
+    """One line saying why a run failed: the first line of stderr (a traceback's last line)."""
+    if run.error:
+        return run.error
+    lines = [line.strip() for line in run.stderr.splitlines() if line.strip()]
+    if not lines:
+        return f"exit code {run.exit_code}, no output on stderr"
+    if lines[0].startswith("Traceback"):
+        return lines[-1]
+    return lines[0]
+
+
+# ---------------------------------------------------------------------------- tools
+
+
+@dataclass
+class ToolResult:
+    tool: str
+    status: str  # "ok" or "failed"
+    wall_s: float | None = None
+    peak_rss_mb: float | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    flagged: list[str] | None = None
+    correct: bool | None = None
+    false_positives: list[str] = field(default_factory=list)
+    false_negatives: list[str] = field(default_factory=list)
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # per-column scores etc., as the tool reported them
+    measured_at: str = ""
+
+
+def tool_command(tool: str, data: DataSet, steward: Path, peers_python: Path | None) -> list[str]:
+    ref, cur = str(data.reference), str(data.current)
+    if tool == "steward":
+        return [str(steward), "drift", ref, cur, "--format", "json"]
+    if tool == "readonly":
+        return [str(steward.parent / "python"), "-c", READONLY_CODE, ref, cur]
+    assert peers_python is not None
+    return [str(peers_python), str(BENCH_DIR / f"peer_{tool}.py"), ref, cur]
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DO_NOT_TRACK": "1", "NML_DISABLE_USAGE_LOGGING": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def run_tool(tool: str, data: DataSet, steward: Path, peers_python: Path | None,
+             repeat: int, timeout_s: float) -> ToolResult:
+    command = tool_command(tool, data, steward, peers_python)
+    result = ToolResult(tool=tool, status="ok", measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    document: dict[str, Any] | None = None
+    if not Path(command[0]).exists():
+        result.status, result.error = "failed", f"{command[0]} does not exist"
+        return result
+    for i in range(repeat):
+        print(f"  {tool} run {i + 1}/{repeat} ...", end=" ", flush=True)
+        run = measure(command, child_env(), timeout_s)
+        rss = "?" if run.peak_rss_mb is None else f"{run.peak_rss_mb:,.0f} MB"
+        print(f"{run.wall_s:.2f} s, {rss}, exit {run.exit_code}", flush=True)
+        result.runs.append({"wall_s": round(run.wall_s, 4), "peak_rss_mb": run.peak_rss_mb, "exit_code": run.exit_code})
+        if tool == "readonly":
+            ok = run.exit_code == 0 and run.error is None
+        else:
+            document = parse_json_output(run.stdout)
+            # steward drift exits 1 when it found drift: still a successful run.
+            allowed = (0, 1) if tool == "steward" else (0,)
+            ok = run.error is None and run.exit_code in allowed and document is not None and "drifted" in document
+        if not ok:
+            result.status = "failed"
+            if run.error is None and run.exit_code in (0, 1) and tool != "readonly":
+                result.error = "no JSON with a 'drifted' list on stdout"
+                if run.stderr.strip():
+                    result.error += f"; stderr: {error_line(run)}"
+            else:
+                result.error = error_line(run)
+            return result
+
+    result.wall_s = statistics.median(r["wall_s"] for r in result.runs)
+    rss = [r["peak_rss_mb"] for r in result.runs if r["peak_rss_mb"] is not None]
+    result.peak_rss_mb = max(rss) if rss else None
+    if document is not None:
+        flagged = sorted(document["drifted"])
+        expected = set(EXPECTED_DRIFTED)
+        result.flagged = flagged
+        result.false_positives = sorted(set(flagged) - expected)
+        result.false_negatives = sorted(expected - set(flagged))
+        result.correct = not result.false_positives and not result.false_negatives
+        result.details = {k: v for k, v in document.items() if k != "drifted"}
+    return result
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def comparisons(tools: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Ratios against Steward for the tools that succeeded."""
+    steward = tools.get("steward")
+    if not steward or steward.get("status") != "ok":
+        return {}
+    ratios: dict[str, float] = {}
+    for name, other in tools.items():
+        if name == "steward" or other.get("status") != "ok":
+            continue
+        if name == "readonly":
+            ratios["steward_wall_vs_readonly"] = steward["wall_s"] / other["wall_s"]
+            if other.get("peak_rss_mb"):
+                ratios["steward_rss_vs_readonly"] = steward["peak_rss_mb"] / other["peak_rss_mb"]
+        else:
+            ratios[f"{name}_wall_vs_steward"] = other["wall_s"] / steward["wall_s"]
+            if steward.get("peak_rss_mb") and other.get("peak_rss_mb"):
+                ratios[f"steward_rss_vs_{name}"] = steward["peak_rss_mb"] / other["peak_rss_mb"]
+    return ratios
+
+
+def _times(x: float) -> str:
+    return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×" if x >= 1 else f"{x:.2f}×"
+
+
+def _annotated(entry: dict[str, Any]) -> list[str]:
+    """Flagged column names; for NannyML with how many analysis chunks alerted, e.g. 'num_gamma (1/10)'."""
+    alerted = {c["name"]: f" ({c['chunks_alerted']}/{c['chunks']})" for c in entry["details"].get("columns", [])
+               if isinstance(c, dict) and "chunks_alerted" in c}
+    return [name + alerted.get(name, "") for name in entry["flagged"]]
+
+
+def render_size(label: str, rows: int, tools: dict[str, dict[str, Any]], ratios: dict[str, float]) -> str:
+    header = ("tool", "wall s", "peak RSS MB", "wall vs Steward", "Steward RSS vs tool", "flagged", "correct")
+    table: list[tuple[str, ...]] = []
+    for name in TOOLS:
+        entry = tools.get(name)
+        if entry is None:
+            continue
+        title = TOOL_TITLES[name]
+        if entry["status"] != "ok":
+            table.append((title, "-", "-", "FAILED", "", "", ""))
+            continue
+        rss = "?" if entry.get("peak_rss_mb") is None else f"{entry['peak_rss_mb']:,.0f}"
+        if name == "steward":
+            wall_cmp = f"{_times(ratios['steward_wall_vs_readonly'])} read-only" if "steward_wall_vs_readonly" in ratios else ""
+            rss_cmp = ""
+        elif name == "readonly":
+            wall_cmp = "(floor)"
+            rss_cmp = f"{_times(ratios['steward_rss_vs_readonly'])} read-only's" if "steward_rss_vs_readonly" in ratios else ""
+        else:
+            wall_cmp = f"{title}/Steward {_times(ratios[f'{name}_wall_vs_steward'])}" if f"{name}_wall_vs_steward" in ratios else ""
+            rss_cmp = f"{_times(ratios[f'steward_rss_vs_{name}'])} {title}'s" if f"steward_rss_vs_{name}" in ratios else ""
+        flagged = "" if entry.get("flagged") is None else str(len(entry["flagged"]))
+        correct = "" if entry.get("correct") is None else ("yes" if entry["correct"] else "no")
+        table.append((title, f"{entry['wall_s']:.2f}", rss, wall_cmp, rss_cmp, flagged, correct))
+
+    widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
+    lines = [f"== {label}: {rows:,} rows per side, 25 columns; expected drifted: {', '.join(EXPECTED_DRIFTED)}"]
+    for row in [header, *table]:
+        lines.append("  ".join(cell.ljust(widths[i]) if i in (0, 3, 4) else cell.rjust(widths[i])
+                               for i, cell in enumerate(row)).rstrip())
+    for name in TOOLS:
+        entry = tools.get(name)
+        if entry is None or name == "readonly":
+            continue
+        title = TOOL_TITLES[name]
+        if entry["status"] != "ok":
+            lines.append(f"  {title} failed: {entry.get('error')}")
+            continue
+        verdict = "correct: yes" if entry["correct"] else "correct: no"
+        misses = []
+        if entry["false_positives"]:
+            misses.append(f"false positives: {', '.join(entry['false_positives'])}")
+        if entry["false_negatives"]:
+            misses.append(f"false negatives: {', '.join(entry['false_negatives'])}")
+        if misses:
+            verdict += f" ({'; '.join(misses)})"
+        lines.append(f"  {title} flagged {len(entry['flagged'])}: {', '.join(_annotated(entry)) or '(none)'}")
+        lines.append(f"    {verdict}")
+    return "\n".join(lines)
+
+
+def load_results() -> dict[str, Any]:
+    if RESULTS_FILE.exists():
+        try:
+            stored = json.loads(RESULTS_FILE.read_text())
+            if stored.get("generator_version") == GENERATOR_VERSION:
+                return stored
+        except ValueError:
+            pass
+    return {"generator_version": GENERATOR_VERSION, "seed": SEED, "expected_drifted": list(EXPECTED_DRIFTED),
+            "sizes": {}}
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(),
+                            "cores": os.cpu_count(), "rss_measured_with": "GNU time -v" if USE_GNU_TIME else "os.wait4"}
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        info["memory_gib"] = round(pages * page_size / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return info
+
+
+def peer_pins() -> dict[str, str]:
+    pins = {}
+    for line in PEERS_REQUIREMENTS.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[name.strip()] = version.strip()
+    return pins
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def parse_list(text: str, allowed: list[str] | tuple[str, ...], what: str) -> list[str]:
+    items = [item.strip().lower() for item in text.split(",") if item.strip()]
+    unknown = [item for item in items if item not in allowed]
+    if unknown or not items:
+        raise argparse.ArgumentTypeError(f"unknown {what} {', '.join(unknown) or '(none)'}; choose from {', '.join(allowed)}")
+    return list(dict.fromkeys(items))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Steward's drift check against Evidently and NannyML.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100k,1m,2m",
+                        type=lambda s: parse_list(s, list(SIZES), "size"), help="comma-separated: 100k,1m,2m")
+    parser.add_argument("--tools", default=",".join(TOOLS),
+                        type=lambda s: parse_list(s, TOOLS, "tool"), help="comma-separated: " + ",".join(TOOLS))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool and size (median wall time is shown)")
+    parser.add_argument("--setup-peers", action="store_true", help="(re)install benchmarks/.venv-peers first")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="cache folder for generated data")
+    parser.add_argument("--steward", type=Path, default=DEFAULT_STEWARD, help="the steward executable")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before one run is killed")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    peers_python = None
+    if args.setup_peers or {"evidently", "nannyml"} & set(args.tools):
+        peers_python = ensure_peers_venv(force=args.setup_peers)
+
+    results = load_results()
+    results.update({"machine": machine_info(), "peer_pins": peer_pins(), "steward": str(args.steward)})
+    for label in args.sizes:
+        rows = SIZES[label]
+        data = ensure_data(label, rows, args.data_dir)
+        warm_page_cache(data.reference, data.current)
+        print(f"{label}: {rows:,} rows per side", flush=True)
+        entry = results["sizes"].setdefault(label, {"rows": rows, "tools": {}})
+        for tool in args.tools:
+            outcome = run_tool(tool, data, args.steward, peers_python, args.repeat, args.timeout)
+            entry["tools"][tool] = asdict(outcome)
+            entry["ratios"] = comparisons(entry["tools"])
+            RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")  # after every tool: long runs keep progress
+
+    print()
+    for label in args.sizes:
+        entry = results["sizes"][label]
+        shown = {tool: entry["tools"][tool] for tool in TOOLS if tool in entry["tools"]}
+        print(render_size(label, entry["rows"], shown, entry["ratios"]))
+        print()
+    print(f"results: {RESULTS_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
