@@ -11,15 +11,17 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from runbooks.loader import Catalog, load_catalog
 from runbooks.spec import Duty
 from tasks.errors import StewardError
+
+if TYPE_CHECKING:
+    from runbooks.loader import Catalog
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 
@@ -56,6 +58,8 @@ FormatOption = Annotated[str, typer.Option("--format", help="table or json.")]
 
 
 def _catalog(path: Path | None) -> Catalog:
+    from runbooks.loader import load_catalog
+
     catalog = load_catalog(path)
     if catalog.problems:
         raise UsageError(
@@ -76,6 +80,8 @@ def validate(
 ) -> None:
     """Check runbook specs: one line per problem (file:line: field: message), exit 2 if any."""
     _check_format(fmt)
+    from runbooks.loader import load_catalog
+
     catalog = load_catalog(path)
     if fmt == "json":
         out.print_json(json.dumps({"valid": not catalog.problems, "systems": sorted(catalog.specs),
@@ -246,16 +252,13 @@ def drift_files(
     _check_format(fmt)
     from runbooks.spec import DriftThresholds
     from tasks.drift_stats import compare_profiles
-    from tasks.profiles import profile_table
-    from tasks.files import read_file
+    from tasks.files import profile_file
 
     thresholds = DriftThresholds(psi=psi, jensen_shannon=jensen_shannon, wasserstein=wasserstein)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    ref = read_file(reference, wanted)
-    reference_profile = profile_table(ref)
-    del ref
-    cur = read_file(current, list(reference_profile.columns))
-    results = compare_profiles(reference_profile, profile_table(cur, reference=reference_profile), thresholds)
+    reference_profile = profile_file(reference, wanted)
+    current_profile = profile_file(current, reference=reference_profile)
+    results = compare_profiles(reference_profile, current_profile, thresholds)
     drifted = [r.name for r in results if r.drifted]
     if fmt == "json":
         keys = {"name", "kind", "method", "score", "threshold", "drifted", "p_value"}

@@ -1,25 +1,46 @@
-"""Read a whole Parquet or CSV file for the ad-hoc drift mode.
+"""Read and profile whole Parquet or CSV files: the ad-hoc drift mode and training snapshots.
 
-Kept free of SQLAlchemy and Prefect imports: ``steward drift`` is timed
-end to end, start-up included.
+``steward drift`` is timed end to end, start-up included, so this module
+profiles Arrow columns directly: no pandas, SQLAlchemy or Prefect import, and
+each column's memory is released as soon as it is profiled.
 """
 
 from __future__ import annotations
 
 import os
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from tasks.errors import StewardError
+from tasks.profiles import (
+    KIND_SAMPLE,
+    LOW_CARDINALITY,
+    CategoricalProfile,
+    Kind,
+    NumericProfile,
+    TableProfile,
+    categorical_like,
+    categorical_reference,
+    numeric_like,
+    numeric_reference,
+    profile_columns,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class FileError(StewardError, ValueError):
     """A data file cannot be read as asked; the message names the file and column."""
 
 
-def read_file(path: str, columns: list[str] | None = None) -> pd.DataFrame:
+def read_arrow(path: str, columns: list[str] | None = None) -> pa.Table:
     """Read ``columns`` (default: all) of a Parquet or CSV file, naming any missing column."""
     if not os.path.isfile(path):
         raise FileError(f"{path}: no such file")
@@ -41,7 +62,80 @@ def read_file(path: str, columns: list[str] | None = None) -> pd.DataFrame:
             table = pq.read_table(path, columns=columns)
     except FileError:
         raise
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, pa.ArrowException) as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise FileError(f"{path}: cannot read ({reason})") from None
-    return table.to_pandas()
+    return table
+
+
+def read_file(path: str, columns: list[str] | None = None) -> pd.DataFrame:
+    return read_arrow(path, columns).to_pandas()
+
+
+def arrow_kind(column: pa.ChunkedArray) -> Kind:
+    """As ``profiles.column_kind``: numbers with more than 10 distinct values are numeric."""
+    kind = column.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+        return "categorical"
+    distinct = pc.count_distinct(column.slice(0, KIND_SAMPLE), mode="only_valid").as_py()
+    return "numeric" if distinct > LOW_CARDINALITY else "categorical"
+
+
+def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    values = pc.cast(column, pa.float64()) if not pa.types.is_float64(column.type) else column
+    return values.to_numpy(zero_copy_only=False)  # nulls become NaN
+
+
+def _frequencies(column: pa.ChunkedArray) -> tuple[dict[str, int], int]:
+    missing = column.null_count
+    labels = column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else pc.cast(column, pa.string())
+    counted = pc.value_counts(labels)
+    values, counts = counted.field("values").to_pylist(), counted.field("counts").to_pylist()
+    return {v: c for v, c in zip(values, counts, strict=True) if v is not None}, missing
+
+
+def _profile_column(
+    column: pa.ChunkedArray, ref: NumericProfile | CategoricalProfile | None
+) -> NumericProfile | CategoricalProfile:
+    if isinstance(ref, NumericProfile) or (ref is None and arrow_kind(column) == "numeric"):
+        return numeric_like(ref, _floats(column)) if ref else numeric_reference(_floats(column))
+    frequencies, missing = _frequencies(column)
+    return categorical_like(ref, frequencies, missing) if ref else categorical_reference(frequencies, missing)
+
+
+def profile_arrow(table: pa.Table, reference: TableProfile | None = None) -> TableProfile:
+    """Profile an Arrow table, as a reference or against ``reference``, column by column."""
+    names = list(reference.columns if reference else table.column_names)
+    return profile_columns(
+        names, lambda name: _profile_column(table.column(name), reference.columns[name] if reference else None),
+        table.num_rows,
+    )
+
+
+def profile_file(path: str, columns: list[str] | None = None, reference: TableProfile | None = None) -> TableProfile:
+    """Read and profile one file. Parquet is read one column at a time, so memory holds a column, not the table."""
+    wanted = list(reference.columns) if reference else columns
+    if not path.lower().endswith((".parquet", ".pq")):
+        return profile_arrow(read_arrow(path, wanted), reference)
+    names = read_arrow_schema(path, wanted)
+
+    def one(name: str) -> NumericProfile | CategoricalProfile:
+        column = pq.read_table(path, columns=[name]).column(name)
+        return _profile_column(column, reference.columns[name] if reference else None)
+
+    return profile_columns(names, one, pq.ParquetFile(path).metadata.num_rows)
+
+
+def read_arrow_schema(path: str, columns: list[str] | None) -> list[str]:
+    """The Parquet file's column names (or ``columns``, checked to exist), with the same errors as ``read_arrow``."""
+    if not os.path.isfile(path):
+        raise FileError(f"{path}: no such file")
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise FileError(f"{path}: cannot read ({reason})") from None
+    missing = [c for c in columns or [] if c not in names]
+    if missing:
+        raise FileError(f"{path}: no column {', '.join(map(repr, missing))} (has {', '.join(names[:20])})")
+    return list(columns or names)

@@ -9,12 +9,15 @@ and merged without re-reading raw rows.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:  # pandas is imported lazily: the ad-hoc file mode profiles Arrow columns without it
+    import pandas as pd
 
 GRID = 100  # fine quantile bins of a numeric reference: Wasserstein and KS need resolution
 OTHER = "<other>"
@@ -128,17 +131,15 @@ class TableProfile(BaseModel):
 
 def column_kind(series: pd.Series) -> Kind:
     """Numbers with more than 10 distinct values are numeric; strings, booleans, codes are categorical."""
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
         return "categorical"
     return "numeric" if series.iloc[:KIND_SAMPLE].nunique(dropna=True) > LOW_CARDINALITY else "categorical"
 
 
-def _finite(series: pd.Series) -> tuple[np.ndarray, int, int]:
+def finite_sorted(values: np.ndarray) -> tuple[np.ndarray, int, int]:
     """The finite values, sorted (one SIMD sort serves quantiles, bin counts and tails), and the NaN/inf counts."""
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-    else:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     missing = int(np.isnan(values).sum())
     values = np.sort(values)[: len(values) - missing]  # NaN sorts last
     low, high = np.searchsorted(values, [-np.inf, np.inf], side="right")[0], np.searchsorted(values, np.inf, side="left")
@@ -183,52 +184,71 @@ def _numeric(
     )
 
 
-def _labels(series: pd.Series) -> tuple[pd.Series, int]:
-    missing = int(series.isna().sum())
-    return series.dropna().astype(str), missing
+def numeric_reference(values: np.ndarray) -> NumericProfile:
+    """A reference profile of float values (NaN = missing): quantile edges and their counts."""
+    ordered, missing, infinite = finite_sorted(values)
+    return _numeric(ordered, _quantile_edges(ordered), missing, infinite)
+
+
+def numeric_like(reference: NumericProfile, values: np.ndarray) -> NumericProfile:
+    ordered, missing, infinite = finite_sorted(values)
+    return _numeric(ordered, np.asarray(reference.edges, float), missing, infinite, bounds=reference)
+
+
+def categorical_reference(frequencies: dict[str, int], missing: int) -> CategoricalProfile:
+    """A reference profile from category counts: the most frequent kept by name, the rest as <other>."""
+    ranked = sorted(frequencies.items(), key=lambda kv: (-kv[1], kv[0]))
+    kept = dict(ranked[:MAX_CATEGORIES])
+    return CategoricalProfile(categories=sorted(kept), counts=kept, missing=missing,
+                              other=sum(v for _, v in ranked[MAX_CATEGORIES:]))
+
+
+def categorical_like(reference: CategoricalProfile, frequencies: dict[str, int], missing: int) -> CategoricalProfile:
+    known = set(reference.categories)
+    counts = {k: v for k, v in frequencies.items() if k in known}
+    unseen = sorted(((k, v) for k, v in frequencies.items() if k not in known), key=lambda kv: (-kv[1], kv[0]))
+    counts.update(unseen[:MAX_NEW_CATEGORIES])
+    return CategoricalProfile(categories=reference.categories, counts=counts, missing=missing,
+                              other=sum(v for _, v in unseen[MAX_NEW_CATEGORIES:]))
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _frequencies(series: pd.Series) -> tuple[dict[str, int], int]:
+    counts = series.dropna().astype(str).value_counts()
+    return {str(k): int(v) for k, v in counts.items()}, int(series.isna().sum())
 
 
 def reference_profile(series: pd.Series, kind: Kind | None = None) -> NumericProfile | CategoricalProfile:
     """Profile a reference column: quantile edges for numbers, the top categories by name."""
-    kind = kind or column_kind(series)
-    if kind == "numeric":
-        values, missing, infinite = _finite(series)
-        return _numeric(values, _quantile_edges(values), missing, infinite)
-    labels, missing = _labels(series)
-    frequencies = labels.value_counts(sort=True)
-    kept = frequencies.iloc[:MAX_CATEGORIES]
-    return CategoricalProfile(
-        categories=sorted(map(str, kept.index)),
-        counts={str(k): int(v) for k, v in kept.items()},
-        missing=missing,
-        other=int(frequencies.iloc[MAX_CATEGORIES:].sum()),
-    )
+    if (kind or column_kind(series)) == "numeric":
+        return numeric_reference(_floats(series))
+    return categorical_reference(*_frequencies(series))
 
 
 def profile_like(reference: NumericProfile | CategoricalProfile, series: pd.Series) -> NumericProfile | CategoricalProfile:
     """Profile a window against a reference's bins or categories, so the two are comparable and mergeable."""
     if isinstance(reference, NumericProfile):
-        values, missing, infinite = _finite(series)
-        return _numeric(values, np.asarray(reference.edges, float), missing, infinite, bounds=reference)
-    labels, missing = _labels(series)
-    frequencies = labels.value_counts(sort=True)
-    known = set(reference.categories)
-    counts = {str(k): int(v) for k, v in frequencies.items() if k in known}
-    unseen = frequencies[[k not in known for k in frequencies.index]]
-    counts.update({str(k): int(v) for k, v in unseen.iloc[:MAX_NEW_CATEGORIES].items()})
-    return CategoricalProfile(
-        categories=reference.categories, counts=counts, missing=missing,
-        other=int(unseen.iloc[MAX_NEW_CATEGORIES:].sum()),
-    )
+        return numeric_like(reference, _floats(series))
+    return categorical_like(reference, *_frequencies(series))
+
+
+def profile_columns(names: list[str], one: Callable[[str], NumericProfile | CategoricalProfile], rows: int) -> TableProfile:
+    """Profile columns on a thread pool: the sorts and counts release the GIL, so two cores work at once."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        profiles = list(pool.map(one, names))
+    return TableProfile(rows=rows, columns=dict(zip(names, profiles, strict=True)))
 
 
 def profile_table(frame: pd.DataFrame, reference: TableProfile | None = None,
                   kinds: dict[str, Kind] | None = None) -> TableProfile:
-    """Profile every column of ``frame``: as a reference, or against ``reference``.
-
-    Columns are profiled on a thread pool: the sorts and counts release the GIL,
-    so a 2-core machine profiles two columns at once.
-    """
+    """Profile every column of ``frame``: as a reference, or against ``reference``."""
     names = list(reference.columns if reference else frame.columns)
     missing = [name for name in names if name not in frame.columns]
     if missing:
@@ -239,6 +259,4 @@ def profile_table(frame: pd.DataFrame, reference: TableProfile | None = None,
             return profile_like(reference.columns[name], frame[name])
         return reference_profile(frame[name], (kinds or {}).get(name))
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        profiles = list(pool.map(one, names))
-    return TableProfile(rows=len(frame), columns=dict(zip(names, profiles, strict=True)))
+    return profile_columns(names, one, len(frame))

@@ -140,3 +140,42 @@ def test_column_kinds_and_helpers() -> None:
     assert column_kind(pd.Series(["a", 1], dtype=object)) == "categorical"
     assert psi(np.array([50, 50]), np.array([50, 50])) == 0.0
     assert list(decile_groups(np.array([10] * 20))) == [i // 2 for i in range(20)]
+
+
+def test_arrow_file_profiles_equal_pandas_profiles(tmp_path) -> None:
+    from tasks.files import profile_file
+
+    n = 5_000
+    frame = pd.DataFrame({"x": rng.lognormal(0, 1, n), "k": rng.integers(0, 4, n), "c": rng.choice(["a", "b"], n),
+                          "big": rng.integers(0, 1_000, n)})
+    frame.loc[::50, "x"] = np.nan
+    frame.loc[::70, "c"] = None
+    frame.to_parquet(tmp_path / "f.parquet")
+    from_arrow = profile_file(str(tmp_path / "f.parquet"))
+    from_pandas = profile_table(frame)
+    assert from_arrow.columns.keys() == from_pandas.columns.keys()
+    for name in frame.columns:
+        a, b = from_arrow.columns[name], from_pandas.columns[name]
+        assert a.kind == b.kind
+        assert a.model_dump(exclude={"total", "total_sq", "low_sum", "high_sum", "low_sq", "high_sq"}) == b.model_dump(
+            exclude={"total", "total_sq", "low_sum", "high_sum", "low_sq", "high_sq"})
+
+
+@pytest.mark.parametrize("dof", [1, 2, 5, 30, 200])
+@pytest.mark.parametrize("quantile", [0.001, 0.3, 0.5, 0.9, 0.999999])
+def test_chi_square_survival_matches_scipy(dof: int, quantile: float) -> None:
+    from tasks.drift_stats import chi2_sf
+
+    statistic = stats.chi2.ppf(quantile, dof)
+    assert chi2_sf(statistic, dof) == pytest.approx(stats.chi2.sf(statistic, dof), rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize("x", [0.1, 0.3, 0.5, 1.0, 1.5, 3.0])
+def test_kolmogorov_survival_and_rel_entr_match_scipy(x: float) -> None:
+    from scipy.special import rel_entr as scipy_rel_entr
+
+    from tasks.drift_stats import kolmogorov_sf, rel_entr
+
+    assert kolmogorov_sf(x) == pytest.approx(stats.kstwobign.sf(x), abs=1e-9)
+    p, q = np.array([0.0, 0.2, 0.8]), np.array([0.1, 0.4, 0.5])
+    assert rel_entr(p, q) == pytest.approx(scipy_rel_entr(p, q))
