@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import create_engine, inspect
 
@@ -77,7 +78,7 @@ def test_incident_catalogue_has_concrete_dates() -> None:
     assert found["support-assistant", "pii-leak"].start == START
     assert {i.duty for i in found.values()} == {"drift", "outcomes", "cost", "compliance"}
     assert all(i.description.endswith(".") and len(i.description) < 250 for i in found.values())
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         dip.name = "renamed"  # frozen
 
 

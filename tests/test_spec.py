@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 import yaml
 
 from runbooks.loader import load_catalog, load_runbook, RunbookError
@@ -135,7 +136,7 @@ def test_llm_cost_section_needs_token_columns(runbooks: Path) -> None:
 def test_spec_is_frozen_and_sections_are_optional() -> None:
     spec = load_runbook(SHIPPED / "systems" / "support-assistant.yaml")
     assert Duty.refresh not in spec.duties()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         spec.system = "other"  # type: ignore[misc]
     minimal = RunbookSpec.model_validate(
         {"system": "tiny", "description": "d", "kind": "regressor",
