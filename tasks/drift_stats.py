@@ -8,6 +8,7 @@ categories. Everything here reads two profiles; no raw rows, no I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel
@@ -159,7 +160,7 @@ def _binned_w1(f_ref: np.ndarray, f_cur: np.ndarray, widths: np.ndarray) -> np.n
     return (area * widths).sum(axis=-1)
 
 
-def wasserstein_noise_floor(ref: NumericProfile, n: int, seed: int = 0) -> float:
+def wasserstein_noise_floor(ref: NumericProfile, n: int, seed: int = 0, draws: int = NULL_DRAWS) -> float:
     """The 99.9th percentile of binned W1 between the reference and samples of ``n`` rows drawn from it.
 
     A small window measures W1 with noise; a score under this floor is not
@@ -168,11 +169,11 @@ def wasserstein_noise_floor(ref: NumericProfile, n: int, seed: int = 0) -> float
     if ref.n == 0 or n == 0 or len(ref.edges) < 2:
         return 0.0
     shares = np.asarray(ref.counts, float) / ref.n
-    draws = np.random.default_rng(seed).multinomial(n, shares, size=NULL_DRAWS) / n
+    sampled = np.random.default_rng(seed).multinomial(n, shares, size=draws) / n
     edges = np.asarray(ref.edges, float)
-    f_ref, f_draw = np.cumsum(shares)[:-1], np.cumsum(draws, axis=1)[:, :-1]
+    f_ref, f_draw = np.cumsum(shares)[:-1], np.cumsum(sampled, axis=1)[:, :-1]
     rng = np.random.default_rng(seed + 1)
-    tails = np.zeros(NULL_DRAWS)
+    tails = np.zeros(draws)
     for column, total, squares, edge, sign in ((0, ref.low_sum, ref.low_sq, edges[0], -1.0),
                                                (-1, ref.high_sum, ref.high_sq, edges[-1], 1.0)):
         count = ref.counts[column]
@@ -180,22 +181,32 @@ def wasserstein_noise_floor(ref: NumericProfile, n: int, seed: int = 0) -> float
             continue
         mean = total / count
         spread = np.sqrt(max(squares / count - mean * mean, 0.0))
-        drawn = np.maximum(draws[:, column] * n, 1)
-        sample_mean = mean + spread / np.sqrt(drawn) * rng.standard_normal(NULL_DRAWS)
+        drawn = np.maximum(sampled[:, column] * n, 1)
+        sample_mean = mean + spread / np.sqrt(drawn) * rng.standard_normal(draws)
         depth, sample_depth = sign * (mean - edge), np.maximum(sign * (sample_mean - edge), 0)
-        tails += np.abs(draws[:, column] * sample_depth - shares[column] * depth)
+        tails += np.abs(sampled[:, column] * sample_depth - shares[column] * depth)
     return float(np.quantile(_binned_w1(f_ref, f_draw, np.diff(edges)) + tails, NULL_QUANTILE))
 
 
-def js_noise_floor(ref_counts: np.ndarray, n: int, seed: int = 0) -> float:
+def js_noise_floor(ref_counts: np.ndarray, n: int, seed: int = 0, draws: int = NULL_DRAWS) -> float:
     """The 99.9th percentile of JS distance between the reference and samples of ``n`` rows drawn from it."""
     if ref_counts.sum() == 0 or n == 0:
         return 0.0
     shares = ref_counts / ref_counts.sum()
-    draws = np.random.default_rng(seed).multinomial(n, shares, size=NULL_DRAWS) / n
-    m = (shares + draws) / 2
-    divergence = (rel_entr(shares, m).sum(axis=1) + rel_entr(draws, m).sum(axis=1)) / 2 / np.log(2)
+    sampled = np.random.default_rng(seed).multinomial(n, shares, size=draws) / n
+    m = (shares + sampled) / 2
+    divergence = (rel_entr(shares, m).sum(axis=1) + rel_entr(sampled, m).sum(axis=1)) / 2 / np.log(2)
     return float(np.quantile(np.sqrt(np.maximum(divergence, 0)), NULL_QUANTILE))
+
+
+def silenced_by_noise(score: float, floor: Callable[[int], float]) -> tuple[bool, float]:
+    """(is the score within sampling noise?, the floor). A cheap 200-draw floor settles clear cases;
+    only a score near it pays for the full bootstrap."""
+    quick = floor(NULL_DRAWS // 10)
+    if score > 2 * quick:
+        return False, quick
+    full = floor(NULL_DRAWS)
+    return score <= full, full
 
 
 def ks_p_value(ref: NumericProfile, cur: NumericProfile) -> float:
@@ -253,11 +264,14 @@ def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, threshold
     cc = np.bincount(groups, weights=cur.counts, minlength=DECILES)
     score_psi = psi(rc, cc)
     over = distance >= thresholds.wasserstein or score_psi >= thresholds.psi
-    floor = wasserstein_noise_floor(ref, cur.n) / spread if over else None  # only ever needed to silence
+    floor = None
+    if over:  # the noise floor is only ever needed to silence an alarm
+        silenced, floor = silenced_by_noise(distance, lambda k: wasserstein_noise_floor(ref, cur.n, draws=k) / spread)
+        over = not silenced
     return ColumnDrift(
         **base,
         score=round(distance, 6),
-        drifted=bool(over and floor is not None and distance > floor),
+        drifted=bool(over),
         noise_floor=None if floor is None else round(floor, 6),
         p_value=ks_p_value(ref, cur),
         psi=round(score_psi, 6),
@@ -279,13 +293,16 @@ def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfil
     rc = np.array([ref.counts.get(k, 0) for k in labels[:-1]] + [ref.other], float)
     cc = np.array([cur.counts.get(k, 0) for k in labels[:-1]] + [cur.other], float)
     distance = js_distance(rc, cc)
-    floor = js_noise_floor(rc, int(cc.sum())) if distance >= thresholds.jensen_shannon else None
+    floor, over = None, distance >= thresholds.jensen_shannon
+    if over:
+        silenced, floor = silenced_by_noise(distance, lambda k: js_noise_floor(rc, int(cc.sum()), draws=k))
+        over = not silenced
     p_value = chi_square_p_value(rc, cc)
     plotted = _plotted(labels, rc, cc)
     return ColumnDrift(
         **base,
         score=round(distance, 6),
-        drifted=bool(floor is not None and distance > floor),
+        drifted=bool(over),
         noise_floor=None if floor is None else round(floor, 6),
         p_value=p_value,
         psi=round(psi(rc, cc), 6),
