@@ -25,15 +25,14 @@ import os
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # no usage telemetry from a benchmark
 
-import argparse
 import json
 import sys
 import time
 from typing import Any
 
-import pandas as pd
 from evidently import DataDefinition, Dataset, Report
 from evidently.presets import DataDriftPreset
+from peer_common import read_pair
 
 VALUE_DRIFT_TEST = "evidently:bound_test:ValueDriftBoundTest"
 VALUE_DRIFT_METRIC = "evidently:metric_v2:ValueDrift"
@@ -69,18 +68,7 @@ def column_verdicts(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("reference")
-    parser.add_argument("current")
-    args = parser.parse_args()
-
-    started = time.perf_counter()
-    reference = pd.read_parquet(args.reference)
-    current = pd.read_parquet(args.current)
-    read_s = time.perf_counter() - started
-
-    numerical = [c for c in reference.columns if pd.api.types.is_numeric_dtype(reference[c])]
-    categorical = [c for c in reference.columns if c not in numerical]
+    reference, current, read_s, numerical, categorical = read_pair(__doc__.splitlines()[0])
     definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
 
     started = time.perf_counter()

@@ -31,7 +31,6 @@ import os
 os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")  # NannyML sends usage events unless told not to
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-import argparse
 import json
 import math
 import sys
@@ -45,6 +44,7 @@ warnings.filterwarnings("ignore")  # NannyML and its dependencies warn on import
 
 import nannyml as nml  # noqa: E402
 from nannyml.chunk import SizeBasedChunker  # noqa: E402
+from peer_common import read_pair  # noqa: E402
 
 REFERENCE_CHUNKS = 10
 METHOD = "jensen_shannon"  # NannyML 0.13's default for continuous and for categorical columns
@@ -75,19 +75,8 @@ def column_verdicts(analysis: pd.DataFrame, columns: list[str]) -> list[dict[str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("reference")
-    parser.add_argument("current")
-    args = parser.parse_args()
-
-    started = time.perf_counter()
-    reference = pd.read_parquet(args.reference)
-    current = pd.read_parquet(args.current)
-    read_s = time.perf_counter() - started
-
+    reference, current, read_s, numerical, categorical = read_pair(__doc__.splitlines()[0])
     columns = list(reference.columns)
-    numerical = [c for c in columns if pd.api.types.is_numeric_dtype(reference[c])]
-    categorical = [c for c in columns if c not in numerical]
     chunk_size = max(1, len(reference) // REFERENCE_CHUNKS)
 
     started = time.perf_counter()

@@ -227,15 +227,15 @@ def baseline(
         raise UsageError("give either --snapshot or --from/--to, not both")
     if snapshot:
         with err.status(f"profiling {snapshot}…"):
-            version, rows = create_baseline_from_file(spec, snapshot, actor=getpass.getuser())
-        out.print(f"{system}: baseline v{version} from snapshot {snapshot} ({rows:,} rows) is now in force")
+            record = create_baseline_from_file(spec, snapshot, actor=getpass.getuser())
+        out.print(f"{system}: baseline v{record.version} from snapshot {snapshot} ({record.rows:,} rows) is now in force")
         return
     if not (start and end):
         raise UsageError("give --from and --to (a period of the log), or --snapshot FILE")
     window = Window.parse(f"{start}..{end}")
     with err.status(f"profiling {system} over {window.label()}…"):
-        version, rows = create_baseline(spec, window, actor=getpass.getuser())
-    out.print(f"{system}: baseline v{version} from {window.label()} ({rows:,} rows) is now in force")
+        record = create_baseline(spec, window, actor=getpass.getuser())
+    out.print(f"{system}: baseline v{record.version} from {window.label()} ({record.rows:,} rows) is now in force")
 
 
 @app.command("drift")

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from flows.registry import available, duty_flow
 from runbooks.loader import default_runbooks_dir, load_catalog
-from tasks.duty import DutyReport
+from tasks.findings import DutyReport
 from tasks.slack.fake import running_fake_slack
 from tasks.store.database import steward_home
 

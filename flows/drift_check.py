@@ -18,20 +18,21 @@ from prefect.runtime import flow_run
 
 from runbooks.loader import load_catalog
 from runbooks.spec import RunbookSpec
-from tasks.drift_report import write_drift_report
-from tasks.drift_baseline import create_baseline
+from tasks.drift_report import column_rows, write_drift_report
+from tasks.drift_baseline import Baseline, create_baseline
 from tasks.drift_verdict import judge, monitored_columns
-from tasks.duty import DutyReport, settle
+from tasks.duty import settle
+from tasks.findings import DutyReport
 from tasks.retry import RETRY
 from tasks.sources import first_timestamp, read_window
-from tasks.profiles import TableProfile
 from tasks.store.baselines import current_baseline
 from tasks.store.database import open_store
 from tasks.windows import Window
 
 
 @task(**RETRY)
-def load_baseline(spec: RunbookSpec) -> tuple[int, str, dict, dict[str, float]]:
+def load_baseline(spec: RunbookSpec) -> Baseline:
+    """The baseline in force; the log's first ``reference_days`` days become v1 when there is none."""
     assert spec.drift is not None
     with open_store().session() as session:
         record = current_baseline(session, spec.system)
@@ -40,17 +41,13 @@ def load_baseline(spec: RunbookSpec) -> tuple[int, str, dict, dict[str, float]]:
         if start is None:
             raise ValueError(f"{spec.system}: the log {spec.source.table or spec.source.path!r} is empty")
         days = spec.drift.reference_days
-        create_baseline(spec, Window.days(start.date(), start.date() + timedelta(days=days - 1)),
-                        actor=f"steward (first {days} days)")
-        with open_store().session() as session:
-            record = current_baseline(session, spec.system)
-    assert record is not None
+        record = create_baseline(spec, Window.days(start.date(), start.date() + timedelta(days=days - 1)),
+                                 actor=f"steward (first {days} days)")
     missing = sorted(set(monitored_columns(spec)) - set(record.profile["columns"]))
     if missing:
         raise ValueError(f"{spec.system}: baseline v{record.version} lacks {', '.join(missing)}; "
                          f"run 'steward baseline {spec.system} --from ... --to ...'")
-    window = Window(start=record.window_start, end=record.window_end)
-    return record.version, window.label(), record.profile, record.rows_by_weekday
+    return Baseline.of(record)
 
 
 @task(**RETRY)
@@ -60,10 +57,7 @@ def load_current(spec: RunbookSpec, window: Window) -> pd.DataFrame:
 
 def _publish(report: DutyReport, baseline_label: str) -> str:
     path = write_drift_report(report, baseline_label)
-    rows = [
-        {k: c.get(k) for k in ("name", "kind", "method", "score", "threshold", "drifted", "psi", "p_value")}
-        for c in report.metrics.get("columns", [])
-    ]
+    rows = column_rows(report)
     key = f"drift-{report.system}"
     create_table_artifact(key=key, table=rows or [{"name": "-"}], description=report.headline)
     create_markdown_artifact(
@@ -88,11 +82,11 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
     if spec.drift is None:
         raise ValueError(f"{system} has no drift section in its runbook")
     judged = Window.parse(window) if window else Window.yesterday()
-    version, baseline_label, profile, by_weekday = load_baseline(spec)
+    baseline = load_baseline(spec)
     current = load_current(spec, judged)
-    logger.info("%s: %s rows in %s against baseline v%s (%s)", system, len(current), judged.label(), version, baseline_label)
-    report = judge(spec, judged, TableProfile.model_validate(profile), by_weekday, current, version)
-    report = report.model_copy(update={"report_path": _publish(report, f"v{version} ({baseline_label})"),
+    logger.info("%s: %s rows in %s against baseline %s", system, len(current), judged.label(), baseline.label)
+    report = judge(spec, judged, baseline.profile, baseline.rows_by_weekday, current, baseline.version)
+    report = report.model_copy(update={"report_path": _publish(report, baseline.label),
                                        "flow_run_id": flow_run.id})
     report = settle(report, catalog)
     logger.info("%s drift: %s", system, report.headline)

@@ -7,12 +7,21 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tasks.charts import bars, history
-from tasks.duty import DutyReport
+from tasks.findings import DutyReport
 from tasks.reports import html_table, report_path, write_html_report
 from tasks.store.database import open_store
 from tasks.store.models import CheckResult
 
 HISTORY_WINDOWS = 30
+
+
+SUMMARY_KEYS = ("name", "kind", "method", "score", "threshold", "drifted", "psi", "p_value")
+
+
+def column_rows(report: DutyReport, detailed: bool = False) -> list[dict[str, object]]:
+    """One row per monitored column: for the Prefect table artifact, and (detailed) the HTML report."""
+    keys = (*SUMMARY_KEYS, "missing_rate_cur", "note") if detailed else SUMMARY_KEYS
+    return [{k: c.get(k) for k in keys} for c in report.metrics.get("columns", [])]
 
 
 def score_history(system: str, report: DutyReport) -> list[tuple[str, dict[str, float | None]]]:
@@ -43,11 +52,7 @@ def write_drift_report(report: DutyReport, baseline_label: str) -> Path:
             + history(points, column["threshold"])
         )
     sections["Findings"] = html_table([f.model_dump(include={"severity", "title", "detail"}) for f in report.findings])
-    sections[f"All columns (baseline {baseline_label})"] = html_table([
-        {k: c.get(k) for k in ("name", "kind", "method", "score", "threshold", "drifted", "psi", "p_value",
-                               "missing_rate_cur", "note")}
-        for c in columns
-    ])
+    sections[f"All columns (baseline {baseline_label})"] = html_table(column_rows(report, detailed=True))
     return write_html_report(
         report_path(report.system, "drift", report.window.label()),
         f"Drift · {report.system} · {report.window.label()}",

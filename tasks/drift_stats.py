@@ -210,7 +210,10 @@ def silenced_by_noise(score: float, floor: Callable[[int], float]) -> tuple[bool
 
 
 def ks_p_value(ref: NumericProfile, cur: NumericProfile) -> float:
-    """Asymptotic two-sample KS p-value from the CDFs at the shared bin edges."""
+    """Asymptotic two-sample KS p-value from the CDFs at the shared bin edges.
+
+    The sup is taken at the edges only, so D can only be underestimated: the p-value is conservative.
+    """
     d = float(np.max(np.abs(np.cumsum(ref.counts) / ref.n - np.cumsum(cur.counts) / cur.n)))
     effective = ref.n * cur.n / (ref.n + cur.n)
     return kolmogorov_sf(d * np.sqrt(effective))

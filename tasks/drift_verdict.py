@@ -11,7 +11,7 @@ import pandas as pd
 
 from runbooks.spec import Duty, RunbookSpec
 from tasks.drift_stats import ColumnDrift, compare_profiles
-from tasks.duty import DutyReport, Finding
+from tasks.findings import DutyReport, Finding
 from tasks.profiles import TableProfile, profile_table
 from tasks.store.models import CheckStatus
 from tasks.windows import Window

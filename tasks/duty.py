@@ -7,66 +7,17 @@ whatever the owner has not seen yet.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
-
 from prefect import task
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from runbooks.loader import Catalog
-from runbooks.spec import Duty
 from tasks.retry import RETRY
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
-from tasks.store.models import Alert, CheckStatus, Delivery
+from tasks.findings import AlertRef, DutyReport, Finding
+from tasks.store.models import Alert, Delivery
 from tasks.store.results import record_result
-from tasks.windows import Window
-
-Severity = Literal["critical", "warning", "info"]
-
-
-class Finding(BaseModel):
-    """One thing the owner should know. ``key`` identifies the incident across nights."""
-
-    key: str
-    severity: Severity
-    title: str
-    detail: str = ""
-    evidence: dict[str, Any] = {}
-
-
-class AlertRef(BaseModel):
-    id: int
-    key: str
-    state: str
-    new: bool
-    delivery: str
-
-
-class DutyReport(BaseModel):
-    """The JSON output of every duty run (``steward run ... --format json``)."""
-
-    system: str
-    duty: Duty
-    window_start: datetime
-    window_end: datetime
-    status: CheckStatus
-    headline: str
-    findings: list[Finding] = []
-    metrics: dict[str, Any] = {}
-    report_path: str | None = None
-    flow_run_id: str | None = None
-    alerts: list[AlertRef] = Field(default_factory=list)
-
-    @property
-    def window(self) -> Window:
-        return Window(start=self.window_start, end=self.window_end)
-
-    def needs_attention(self) -> bool:
-        return self.status in (CheckStatus.attention, CheckStatus.failed)
-
 
 def _summary(report: DutyReport, findings: list[Finding]) -> str:
     lines = [f"Window {report.window.label()}: {report.headline}"]

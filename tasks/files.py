@@ -8,6 +8,8 @@ each column's memory is released as soon as it is profiled.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from typing import TYPE_CHECKING
 
@@ -40,32 +42,45 @@ class FileError(StewardError, ValueError):
     """A data file cannot be read as asked; the message names the file and column."""
 
 
-def read_arrow(path: str, columns: list[str] | None = None) -> pa.Table:
-    """Read ``columns`` (default: all) of a Parquet or CSV file, naming any missing column."""
-    if not os.path.isfile(path):
-        raise FileError(f"{path}: no such file")
-    suffix = path.rsplit(".", 1)[-1].lower()
+@contextmanager
+def _reading(path: str) -> Iterator[None]:
+    """Turn Arrow's and the OS's errors about ``path`` into one line naming the file."""
     try:
-        if suffix in ("parquet", "pq"):
-            names = pq.read_schema(path).names
-        elif suffix == "csv":
-            table = pv.read_csv(path)
-            names = table.column_names
-        else:
-            raise FileError(f"{path}: not a .parquet or .csv file")
-        missing = [c for c in columns or [] if c not in names]
-        if missing:
-            raise FileError(f"{path}: no column {', '.join(map(repr, missing))} (has {', '.join(names[:20])})")
-        if suffix == "csv":
-            table = table.select(columns) if columns else table
-        else:
-            table = pq.read_table(path, columns=columns)
+        yield
     except FileError:
         raise
     except (OSError, ValueError, pa.ArrowException) as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise FileError(f"{path}: cannot read ({reason})") from None
-    return table
+
+
+def _checked(path: str, names: list[str], columns: list[str] | None) -> list[str]:
+    """``columns`` (default: all ``names``), each checked to exist in the file."""
+    missing = [c for c in columns or [] if c not in names]
+    if missing:
+        raise FileError(f"{path}: no column {', '.join(map(repr, missing))} (has {', '.join(names[:20])})")
+    return list(columns or names)
+
+
+def _format(path: str) -> str:
+    if not os.path.isfile(path):
+        raise FileError(f"{path}: no such file")
+    suffix = path.rsplit(".", 1)[-1].lower()
+    if suffix in ("parquet", "pq"):
+        return "parquet"
+    if suffix == "csv":
+        return "csv"
+    raise FileError(f"{path}: not a .parquet or .csv file")
+
+
+def read_arrow(path: str, columns: list[str] | None = None) -> pa.Table:
+    """Read ``columns`` (default: all) of a Parquet or CSV file, naming any missing column."""
+    fmt = _format(path)
+    with _reading(path):
+        if fmt == "parquet":
+            return pq.read_table(path, columns=_checked(path, pq.read_schema(path).names, columns))
+        table = pv.read_csv(path)
+        return table.select(_checked(path, table.column_names, columns))
 
 
 def read_file(path: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -123,36 +138,23 @@ PARQUET_BATCH = 13  # columns decoded together: few enough to keep memory low, e
 def profile_file(path: str, columns: list[str] | None = None, reference: TableProfile | None = None) -> TableProfile:
     """Read and profile one file. Parquet is decoded a few columns at a time, so memory never holds the table."""
     wanted = list(reference.columns) if reference else columns
-    if not path.lower().endswith((".parquet", ".pq")):
+    if _format(path) == "csv":
         return profile_arrow(read_arrow(path, wanted), reference)
-    names = read_arrow_schema(path, wanted)
+    with _reading(path):
+        parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    names = _checked(path, schema.names, wanted)
     # Text columns decoded as dictionaries: ~20x faster than materialising every string, and counted by index.
-    schema = pq.read_schema(path)
     text = [name for name in names if _is_text(schema.field(name).type)]
     parquet = pq.ParquetFile(path, read_dictionary=text)
     profiles: dict[str, NumericProfile | CategoricalProfile] = {}
     for start in range(0, len(names), PARQUET_BATCH):
         batch = names[start : start + PARQUET_BATCH]
-        table = parquet.read(columns=batch)
+        with _reading(path):
+            table = parquet.read(columns=batch)  # the previous batch is released as this name is rebound
         part = profile_columns(
-            batch, lambda name: _profile_column(table.column(name), reference.columns[name] if reference else None),
+            batch, lambda name, t=table: _profile_column(t.column(name), reference.columns[name] if reference else None),
             table.num_rows,
         )
         profiles.update(part.columns)
-        del table
     return TableProfile(rows=parquet.metadata.num_rows, columns=profiles)
-
-
-def read_arrow_schema(path: str, columns: list[str] | None) -> list[str]:
-    """The Parquet file's column names (or ``columns``, checked to exist), with the same errors as ``read_arrow``."""
-    if not os.path.isfile(path):
-        raise FileError(f"{path}: no such file")
-    try:
-        names = pq.read_schema(path).names
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise FileError(f"{path}: cannot read ({reason})") from None
-    missing = [c for c in columns or [] if c not in names]
-    if missing:
-        raise FileError(f"{path}: no column {', '.join(map(repr, missing))} (has {', '.join(names[:20])})")
-    return list(columns or names)

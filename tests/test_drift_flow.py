@@ -92,7 +92,8 @@ def test_baseline_is_stored_versioned_and_used(prefect_api, demo_home) -> None:
     first = drift_check(system="fraud-scoring", window=night(SHIFT - timedelta(days=1)))
     assert first.metrics["baseline_version"] == 1  # built automatically from the log's first 28 days
     spec = load_catalog().get("fraud-scoring")
-    version, rows = create_baseline(spec, Window.days(SHIFT, SHIFT + timedelta(days=6)), actor="dana")
+    record = create_baseline(spec, Window.days(SHIFT, SHIFT + timedelta(days=6)), actor="dana")
+    version, rows = record.version, record.rows
     assert version == 2 and rows > 1000
     with open_store().session() as session:
         record = current_baseline(session, "fraud-scoring")

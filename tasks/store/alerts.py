@@ -110,10 +110,7 @@ def undelivered(session: Session, slack_configured: bool = True) -> list[Alert]:
 
     Once Slack is configured, active alerts stored while it was not are sent too.
     """
-    states = [Delivery.pending, Delivery.failed]
-    query = select(Alert).where(Alert.delivery.in_(states)).order_by(Alert.id)
+    unsent = Alert.delivery.in_((Delivery.pending, Delivery.failed))
     if slack_configured:
-        query = select(Alert).where(
-            Alert.delivery.in_(states) | ((Alert.delivery == Delivery.not_configured) & Alert.state.in_(ACTIVE))
-        ).order_by(Alert.id)
-    return list(session.scalars(query))
+        unsent |= (Alert.delivery == Delivery.not_configured) & Alert.state.in_(ACTIVE)
+    return list(session.scalars(select(Alert).where(unsent).order_by(Alert.id)))
