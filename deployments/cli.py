@@ -112,21 +112,22 @@ def systems(runbooks: RunbooksOption = None) -> None:
 def run(
     duty: Annotated[Duty, typer.Argument(help="drift | outcomes | cost | compliance | refresh")],
     system: Annotated[str, typer.Argument(help="The system id from its runbook.")],
-    window: Annotated[str | None, typer.Option(help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD (default: yesterday, UTC).")] = None,
+    window: Annotated[str | None, typer.Option(help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD (default: the duty's own, e.g. yesterday, UTC).")] = None,
+    month: Annotated[str | None, typer.Option(help="A calendar month, YYYY-MM (the cost review's period).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day of the period, YYYY-MM-DD (with --to).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day of the period, inclusive, YYYY-MM-DD.")] = None,
     fmt: FormatOption = "table",
     runbooks: RunbooksOption = None,
 ) -> None:
     """Run one duty for one system now (the manual runbook trigger)."""
     _check_format(fmt)
     from flows.registry import duty_flow
-    from tasks.windows import Window
 
     catalog = _catalog(runbooks)
     spec = catalog.get(system)
     if duty not in spec.duties():
         raise UsageError(f"{system}'s runbook has no enabled '{duty.value}' section")
-    if window:
-        Window.parse(window)
+    window = _period(window, month, start, end)
     flow = duty_flow(duty)
     with err.status(f"running {duty.value} for {system} through Prefect…"):
         report = flow(system=system, window=window, runbooks=str(runbooks) if runbooks else None)
@@ -135,6 +136,21 @@ def run(
     else:
         _print_report(report)
     raise typer.Exit(EXIT_ATTENTION if report.needs_attention() else EXIT_OK)
+
+
+def _period(window: str | None, month: str | None, start: str | None, end: str | None) -> str | None:
+    """One window label from whichever of --window, --month or --from/--to was given (validated)."""
+    from tasks.windows import Window
+
+    if sum(x is not None for x in (window, month, start or end)) > 1:
+        raise UsageError("give one of --window, --month or --from/--to")
+    if month:
+        return Window.month(month).label()
+    if start or end:
+        if not (start and end):
+            raise UsageError("--from and --to go together")
+        window = f"{start}..{end}"
+    return Window.parse(window).label() if window else None
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

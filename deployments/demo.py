@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from rich.console import Console
 
 from flows.registry import available, duty_flow
 from runbooks.loader import default_runbooks_dir, load_catalog
+from runbooks.spec import Duty
 from tasks.findings import DutyReport
 from tasks.slack.fake import running_fake_slack
 from tasks.store.database import steward_home
@@ -21,11 +23,17 @@ from tasks.store.database import steward_home
 DEMO_NIGHTS = 3  # the last nights replayed, so repeat alerts update instead of re-paging
 
 
-def demo_windows(end: date, incident_days: list[date]) -> list[str]:
+def nightly_windows(end: date, incident_days: list[date]) -> list[str]:
     """The nights to replay: the night before and of each incident, then the last few nights."""
     before = [d - timedelta(days=1) for d in incident_days]
     nights = sorted({*before, *incident_days, *(end - timedelta(days=i) for i in range(DEMO_NIGHTS))})
     return [d.isoformat() for d in nights]
+
+
+# Which windows the demo replays for each duty, given the last day and the first days of its incidents.
+DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
+    Duty.drift: nightly_windows,
+}
 
 
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
@@ -59,7 +67,7 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                     continue
                 flow = duty_flow(duty)
                 firsts = [i.start for i in story if i.system == system and i.duty == duty.value]
-                for window in demo_windows(end, firsts):
+                for window in DEMO_WINDOWS[duty](end, firsts):
                     report = flow(system=system, window=window)
                     reports.append(report)
                     console.print(f"  ran {system} · {duty.value} · {window}: {report.status.value}", markup=False)

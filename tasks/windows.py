@@ -42,6 +42,16 @@ class Window(BaseModel):
         except ValueError as exc:
             raise ValueError(f"window {text!r} is not YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD ({exc})") from None
 
+    @classmethod
+    def month(cls, text: str) -> Window:
+        """A calendar month, ``2026-10``: what the monthly cost review judges."""
+        try:
+            first = date.fromisoformat(f"{text.strip()}-01")
+        except ValueError:
+            raise ValueError(f"month {text!r} is not YYYY-MM") from None
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return cls.days(first, following - timedelta(days=1))
+
     def label(self) -> str:
         last = (self.end - timedelta(microseconds=1)).date()
         return str(self.start.date()) if last == self.start.date() else f"{self.start.date()}..{last}"
