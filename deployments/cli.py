@@ -116,6 +116,8 @@ def run(
     month: Annotated[str | None, typer.Option(help="A calendar month, YYYY-MM (the cost review's period).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day of the period, YYYY-MM-DD (with --to).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day of the period, inclusive, YYYY-MM-DD.")] = None,
+    deployment: Annotated[bool, typer.Option("--deployment", help="Create the run through the Prefect API (steward up/serve must be running), so it shows in the UI.")] = False,
+    wait: Annotated[bool, typer.Option(help="With --deployment: follow the run to its final state.")] = True,
     fmt: FormatOption = "table",
     runbooks: RunbooksOption = None,
 ) -> None:
@@ -128,6 +130,8 @@ def run(
     if duty not in spec.duties():
         raise UsageError(f"{system}'s runbook has no enabled '{duty.value}' section")
     window = _period(window, month, start, end)
+    if deployment:
+        _run_deployment(catalog, duty, system, window, wait, fmt)
     flow = duty_flow(duty)
     with err.status(f"running {duty.value} for {system} through Prefect…"):
         report = flow(system=system, window=window, runbooks=str(runbooks) if runbooks else None)
@@ -151,6 +155,28 @@ def _period(window: str | None, month: str | None, start: str | None, end: str |
             raise UsageError("--from and --to go together")
         window = f"{start}..{end}"
     return Window.parse(window).label() if window else None
+
+
+def _run_deployment(catalog: Catalog, duty: Duty, system: str, window: str | None, wait: bool, fmt: str) -> None:
+    """Create the run through the Prefect API; report the duty's stored verdict once it has finished."""
+    from deployments.plan import plan_deployments
+    from deployments.serve import trigger
+    from tasks.store.database import open_store
+    from tasks.store.models import CheckResult
+
+    [plan] = [p for p in plan_deployments(catalog) if (p.duty, p.system) == (duty, system)]
+    say = (lambda msg: err.print(msg, markup=False)) if fmt == "json" else (lambda msg: out.print(msg, markup=False))
+    run = trigger(plan, window, wait=wait, progress=say)
+    with open_store().session() as session:
+        result = session.query(CheckResult).filter_by(flow_run_id=run.flow_run_id).one_or_none()
+        verdict = {"status": result.status, "headline": result.headline} if result else None
+    if fmt == "json":
+        print(json.dumps({**run.model_dump(), "result": verdict}, indent=2))
+    elif verdict:
+        out.print(f"{system} · {duty.value}: {verdict['status']} — {verdict['headline']}", markup=False)
+    if run.state in ("FAILED", "CRASHED", "CANCELLED"):
+        raise typer.Exit(EXIT_ATTENTION)
+    raise typer.Exit(EXIT_ATTENTION if verdict and verdict["status"] in ("attention", "failed") else EXIT_OK)
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
@@ -182,7 +208,10 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
     from tasks.store.database import open_store
     from tasks.store.results import latest_results
 
+    from deployments.plan import plan_deployments
+
     catalog = _catalog(runbooks)
+    plans = {(p.system, p.duty): p for p in plan_deployments(catalog)}
     summary: dict[str, dict] = {}
     with open_store().session() as session:
         for name, spec in sorted(catalog.specs.items()):
@@ -205,6 +234,12 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                     for a in alerts
                 ],
                 "sla": "unknown (outcome review not run yet)" if sla is None else sla.status,
+                "triggers": {
+                    d.value: {"schedule": f"{p.cron} {p.timezone}" if p.cron else "manual",
+                              "cli": f"steward run {d.value} {name} --deployment",
+                              "prefect": f"prefect deployment run '{p.full_name}'"}
+                    for d in spec.duties() if (p := plans.get((name, d)))
+                },
             }
     if fmt == "json":
         print(json.dumps(summary, indent=2))
@@ -219,6 +254,8 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                           f" (seen {a['seen']}×): {a['title']} — {a['delivery']}")
             if not info["open_alerts"]:
                 out.print("  no open alerts")
+            for duty, trig in info["triggers"].items():
+                out.print(f"  trigger {duty:<11} {trig['schedule']:<24} {trig['cli']}  ·  {trig['prefect']}", markup=False)
     raise typer.Exit(EXIT_ATTENTION if any(i["open_alerts"] for i in summary.values()) else EXIT_OK)
 
 
@@ -290,6 +327,55 @@ def drift_files(
         out.print(table)
         out.print(f"{len(drifted)} of {len(results)} columns drifted" + (f": {', '.join(drifted)}" if drifted else ""))
     raise typer.Exit(EXIT_ATTENTION if drifted else EXIT_OK)
+
+
+@app.command("deployments")
+def list_deployments(
+    write: Annotated[Path | None, typer.Option(help="Write prefect.yaml (work-pool deployments) to this path.")] = None,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """The deployments the runbooks ask for: one per (duty, system), with its schedule."""
+    from deployments.plan import plan_deployments, render_prefect_yaml
+
+    plans = plan_deployments(_catalog(runbooks))
+    if write:
+        write.write_text(render_prefect_yaml(plans), encoding="utf-8")
+        out.print(f"wrote {len(plans)} deployment(s) to {write}")
+        return
+    table = Table("deployment", "schedule", "entrypoint", box=None)
+    for p in plans:
+        table.add_row(p.full_name, f"{p.cron} ({p.timezone})" if p.cron else "manual", p.entrypoint)
+    out.print(table)
+
+
+@app.command()
+def serve(
+    limit: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 4,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Serve every runbook's deployments from this process against PREFECT_API_URL, until Ctrl-C."""
+    from deployments.plan import plan_deployments
+    from deployments.serve import api_url_or_fail, serve_plans
+
+    plans = plan_deployments(_catalog(runbooks))
+    api = api_url_or_fail()
+    out.print(f"serving {len(plans)} deployment(s) against {api}; Ctrl-C stops", markup=False)
+    serve_plans(plans, limit=limit)
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Prefect server and UI port.")] = 4200,
+    host: Annotated[str, typer.Option(help="Bind address (keep loopback unless behind a proxy).")] = "127.0.0.1",
+    limit: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 4,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Start a local Prefect server with its UI, the ops store and every deployment; Ctrl-C stops all."""
+    from deployments.plan import plan_deployments
+    from deployments.up import run_up
+
+    plans = plan_deployments(_catalog(runbooks))
+    run_up(plans, host=host, port=port, limit=limit, say=lambda msg: out.print(msg, markup=False))
 
 
 @app.command()

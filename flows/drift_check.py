@@ -21,7 +21,7 @@ from runbooks.spec import RunbookSpec
 from tasks.drift_report import column_rows, write_drift_report
 from tasks.drift_baseline import Baseline, create_baseline
 from tasks.drift_verdict import judge, monitored_columns
-from tasks.duty import settle
+from tasks.duty import duty_failed, settle
 from tasks.findings import DutyReport
 from tasks.retry import RETRY
 from tasks.sources import first_timestamp, read_window
@@ -73,7 +73,7 @@ def _run_name() -> str:
     return f"drift/{params['system']}/{params.get('window') or 'yesterday'}"
 
 
-@flow(name="drift-check", flow_run_name=_run_name)
+@flow(name="drift-check", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
 def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Judge one window (default: yesterday, UTC) of the log against the system's baseline."""
     logger = get_run_logger()

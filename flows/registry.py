@@ -23,3 +23,14 @@ def duty_flow(duty: Duty) -> Any:
         raise LookupError(f"duty {duty.value!r} has no flow yet (available: {built})")
     module, _, name = DUTY_FLOWS[duty].partition(":")
     return getattr(import_module(module), name)
+
+
+def flow_name(duty: Duty) -> str:
+    """A duty flow's Prefect name: its function name with dashes (a test checks every flow)."""
+    return DUTY_FLOWS[duty].rpartition(":")[2].replace("_", "-")
+
+
+def entrypoint(duty: Duty) -> str:
+    """The flow's ``path/to/file.py:function``, as prefect.yaml wants it."""
+    module, _, function = DUTY_FLOWS[duty].partition(":")
+    return f"{module.replace('.', '/')}.py:{function}"
