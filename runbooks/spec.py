@@ -193,6 +193,10 @@ class DriftSection(DutySection):
     max_out_of_range_share: float = Field(default=0.01, ge=0, le=1)
     min_volume_ratio: float = Field(default=0.5, ge=0, description="Of the rows expected for that weekday.")
     max_volume_ratio: float = Field(default=2.0, gt=0)
+    partition_rows: int = Field(default=2_000_000, ge=1, description="A bigger window is read and profiled in "
+                                "time slices of about this many rows, merged: memory stays bounded.")
+    dask_address: str | None = Field(default=None, pattern=r"^(tcp|tls|inproc)://\S+$", description="Profile "
+                                     "partitions on this Dask scheduler (or set STEWARD_DASK_ADDRESS).")
 
 
 class SlaRule(Strict):

@@ -90,8 +90,7 @@ def read_window(
     if missing:
         raise SourceError(f"table {table!r} has no column {', '.join(map(repr, missing))} (runbook source.columns)")
     ts = log.c[timestamp]
-    naive = engine.dialect.name == "sqlite"
-    start, end = (window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)) if naive else (window.start, window.end)
+    start, end = _bounds(engine, window)
     query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
     try:
         with engine.connect() as connection:
@@ -100,6 +99,31 @@ def read_window(
         raise SourceError(f"reading {table!r} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
     frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
     return frame
+
+
+def count_rows(source: Source, window: Window) -> int:
+    """Rows of the log in ``window``, counted where the data lives: decides how to partition a big window."""
+    timestamp = source.columns.timestamp
+    if source.path:
+        frame = _read_files(source.path, window, [timestamp], timestamp)
+        return len(frame)
+    engine = _engine(source_url(source))
+    assert source.table
+    log = _table(engine, source.table)
+    start, end = _bounds(engine, window)
+    ts = log.c[timestamp]
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(select(func.count()).where(and_(ts >= start, ts < end))).scalar_one())
+    except SQLAlchemyError as exc:
+        raise SourceError(f"counting {source.table!r} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+
+
+def _bounds(engine: Engine, window: Window) -> tuple[datetime, datetime]:
+    """SQLite stores naive UTC: compare naive there, aware elsewhere."""
+    if engine.dialect.name == "sqlite":
+        return window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)
+    return window.start, window.end
 
 
 def _dataset(pattern: str, columns: list[str]) -> ds.Dataset:

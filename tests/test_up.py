@@ -191,3 +191,29 @@ def test_restart_loses_no_schedule_alert_or_pending_approval(up: Up) -> None:
     with store.session() as session:
         assert session.get_one(ApprovalRequest, pending).state == "pending"
         assert {a.id for a in session.query(Alert).filter(Alert.state == "open")} == open_alerts
+
+
+def test_prefect_server_runs_on_postgresql(postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production keeps Prefect's own state in PostgreSQL: STEWARD_PREFECT_DB_URL reaches the server."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+
+    from deployments.up import start_server, stop_server
+
+    async_url = make_url(postgres_url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    monkeypatch.setenv("STEWARD_PREFECT_DB_URL", async_url)
+    said: list[str] = []
+    port = free_port()
+    server = start_server("127.0.0.1", port, tmp_path, said.append)
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        flow = api_post(api, "/flows/", {"name": "steward-on-postgres"})
+        assert api_post(api, "/flows/filter", {})[0]["id"] == flow["id"]
+    finally:
+        stop_server(server)
+    engine = create_engine(postgres_url)
+    try:
+        assert {"flow", "flow_run", "deployment"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert "postgresql+asyncpg://postgres@127.0.0.1" in said[0]
