@@ -134,6 +134,27 @@ def test_cli_json_and_exit_codes(prefect_api, demo_home) -> None:
     report = json.loads(breached.stdout)
     assert report["duty"] == "outcomes" and report["findings"][0]["key"] == "sla:recall:channel=app"
     assert report["metrics"]["currency"] == "USD" and report["metrics"]["total"]["business"]["fraud_missed"] > 0
-    healthy = steward("run", "outcomes", "support-assistant", "--window", "2026-11-10", home=demo_home, api=prefect_api)
-    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
-    assert "SLA met" in healthy.stdout
+
+
+def test_llm_app_is_judged_on_its_outcome_fields(prefect_api, demo_home) -> None:
+    report = outcome_review(system="support-assistant", window="2026-11-10")
+    assert report.status == "healthy" and report.headline.startswith("SLA met")
+    total = report.metrics["total"]
+    assert 0.7 < total["metrics"]["resolution_rate"] < 0.9 and total["metrics"]["latency_p99_ms"] > 0
+    assert {s["name"] for s in report.metrics["slices"]} == {f"route={r}" for r in ("account", "billing", "smalltalk", "technical")}
+    assert total["business"]["escalation_cost"] > 0
+
+
+def test_unreadable_labels_and_missing_columns_are_one_line_errors(demo_home) -> None:
+    from runbooks.loader import load_catalog
+    from tasks.outcome_data import load_outcome_frame
+    from tasks.sources import SourceError
+    from tasks.windows import Window
+
+    spec = load_catalog().get(FRAUD)
+    sql(demo_home, "UPDATE fraud_outcomes SET is_fraud = 'maybe' WHERE rowid = (SELECT min(rowid) FROM fraud_outcomes)")
+    with pytest.raises(SourceError, match="outcome label 'is_fraud' must hold 0/1 or true/false, found 'maybe'"):
+        load_outcome_frame(spec, Window.parse("2026-08-24..2026-08-30"))
+    sql(demo_home, "ALTER TABLE fraud_decisions DROP COLUMN channel")
+    with pytest.raises(SourceError, match="has no column 'channel'"):
+        load_outcome_frame(spec, Window.parse("2026-11-01"))
