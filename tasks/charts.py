@@ -85,7 +85,7 @@ def lines(labels: list[str], series: dict[str, list[float | None]], limit: float
                 parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='2.5' fill='{colour}'>"
                              f"<title>{html.escape(name)} {html.escape(labels[i])}: {v:,.4g}</title></circle>")
         parts += [f"<polyline points='{' '.join(r)}' fill='none' stroke='{colour}'{dash}/>" for r in runs if len(r) > 1]
-        parts.append(f"<text x='{PAD + 110 * n}' y='14' font-size='11' fill='{colour}'>■ {html.escape(name[:16])}</text>")
+        parts.append(f"<text x='{PAD + 150 * n}' y='14' font-size='11' fill='{colour}'>■ {html.escape(name[:24])}</text>")
     parts.append(f"<text x='{PAD}' y='{HEIGHT - 8}' font-size='9'>{html.escape(labels[0])}</text>"
                  f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' font-size='9' text-anchor='end'>{html.escape(labels[-1])}</text>"
                  f"<text x='2' y='{PAD}' font-size='9'>{high:,.3g}</text>"

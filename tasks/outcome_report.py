@@ -73,7 +73,7 @@ def trend_sections(report: DutyReport, spec: RunbookSpec) -> dict[str, str]:
     history = _history(report)
     labels = [label for label, _ in history]
     total = report.metrics.get("total") or {}
-    limits = {r.metric: r.min if r.min is not None else r.max for r in spec.outcomes.sla if r.slice is None}
+    limits = {r.metric: r.min if r.min is not None else r.max for r in spec.outcomes.sla if r.slice in (None, "total")}
     sections: dict[str, str] = {}
     for metric in [m for m in total.get("metrics", {}) if m in _SHOWN][:6]:
         series = {metric: _series(history, lambda m, k=metric: m["total"]["metrics"][k] if m.get("mature") else None)}
@@ -93,8 +93,10 @@ def trend_sections(report: DutyReport, spec: RunbookSpec) -> dict[str, str]:
         for col in [column] if column else spec.outcomes.slices:
             names = [s["name"] for s in report.metrics.get("slices", []) if s["name"].startswith(f"{col}=")][:8]
             series = {n: _series(history, lambda m, n=n, k=metric: _slice_value(m, n, k)) for n in names}
+            bound = next((r.min if r.min is not None else r.max for r in spec.outcomes.sla
+                          if r.metric == metric and (r.slice or col).partition("=")[0] == col), None)
             if series:
-                sections[f"{metric} per {col} (judged slices; dashed: SLA)"] = lines(labels, series, limits.get(metric))
+                sections[f"{metric} per {col} (judged slices; dashed: SLA)"] = lines(labels, series, bound)
     return sections
 
 

@@ -147,7 +147,7 @@ def review(
         if not judged:
             return finish(f"Insufficient data to judge any SLA ({total.note or 'too few outcomes'}): {summary}")
         return finish(f"SLA met ({len(judged)} checks on total and slices): {summary}", status=CheckStatus.healthy)
-    worst = min(breaches, key=lambda j: _severity_order(j, total))
+    worst = min(breaches, key=_severity_order)
     findings = [_breach_finding(j, [total, *slices], baseline, days, money, section.confidence) for j in breaches]
     if metrics["streak"] >= section.sustained_windows:
         findings.insert(0, Finding(
@@ -191,7 +191,7 @@ def _estimate_status(segment: Segment, section: OutcomesSection) -> SegmentStatu
     return "insufficient data" if thin or few else "judged"
 
 
-def _severity_order(j: Judgement, total: Segment) -> float:
+def _severity_order(j: Judgement) -> float:
     """Worst first: the largest shortfall relative to the bound."""
     value = j.value or 0.0
     return -(j.limit - value if j.bound == "min" else value - j.limit) / max(abs(j.limit), 1e-9)
