@@ -10,7 +10,7 @@ import pytest
 
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import BusinessMetric, RunbookSpec, SlaRule
-from tasks.outcome_data import ERROR, ESCALATED, FALLBACK, FLAGGED, KNOWN, LABEL, LATENCY, RESOLVED, SCORE, TS
+from tasks.outcome_data import ERROR, ESCALATED, FALLBACK, FLAGGED, KNOWN, LABEL, LATENCY, PREDICTION, RESOLVED, SCORE, TS
 from tasks.outcome_verdict import PROBABILITY, review
 from tasks.outcome_windows import Maturity, OutcomePlan
 from tasks.windows import Window
@@ -195,3 +195,25 @@ def test_business_metric_cells_are_validated_per_kind() -> None:
     with pytest.raises(ValueError, match="cell 'false_negative' does not exist for a llm_app"):
         RunbookSpec.model_validate({**spec.model_dump(), "outcomes": {
             **spec.outcomes.model_dump(), "business_metrics": [BusinessMetric(name="x", cell="false_negative").model_dump()]}})
+
+
+def test_regressor_is_judged_on_mae_rmse_and_bias() -> None:
+    fraud = CATALOG.get("fraud-scoring").model_dump(exclude_none=True)
+    spec = RunbookSpec.model_validate({
+        "system": "delivery-eta", "description": "Predicts delivery minutes.", "kind": "regressor",
+        "owner": fraud["owner"],
+        "source": {"url": "sqlite:///eta.db", "table": "eta_log", "columns": {"prediction": "eta"},
+                   "outcomes": {"table": "eta_actuals", "label": "minutes", "label_delay_days": 1}},
+        "outcomes": {"slices": ["region"], "sla": [{"metric": "mae", "max": 5.0}, {"metric": "bias", "max": 2.0}]},
+    })
+    rng = np.random.default_rng(2)
+    actual = rng.gamma(4, 10, 1_000)
+    predicted = actual + np.where(np.arange(actual.size) < 500, 1.0, 9.0)  # the north over-predicts by 9
+    rows = pd.DataFrame({TS: pd.Timestamp(DAY, tz="UTC"), "region": np.where(np.arange(actual.size) < 500, "south", "north"),
+                         LABEL: actual, PREDICTION: predicted, KNOWN: True})
+    report = review(spec, plan(), rows)
+    total = report.metrics["total"]["metrics"]
+    assert (total["mae"], total["bias"]) == (pytest.approx(5.0), pytest.approx(5.0))
+    assert total["rmse"] == pytest.approx(np.sqrt((500 * 1 + 500 * 81) / 1_000))
+    breached = {(j["segment"], j["metric"]) for j in report.metrics["judgements"] if j["verdict"] == "breached"}
+    assert breached == {("total", "bias"), ("region=north", "mae"), ("region=north", "bias")}
