@@ -31,10 +31,10 @@ def nightly_windows(end: date, incident_days: list[date]) -> list[str]:
 
 
 def outcome_windows(end: date, incident_days: list[date]) -> list[str]:
-    """The night before each incident and three nights in a row once it shows (a sustained breach),
-    the newest day whose labels have matured (older than the longest demo label delay) and the last day."""
+    """The night before each incident and three nights in a row once it shows (a sustained breach), a day
+    mature for every demo system (fraud labels take 14 days) and one only the 2-day support outcomes reach."""
     nights = {d + timedelta(days=k) for d in incident_days for k in (-1, 3, 4, 5)}
-    return [d.isoformat() for d in sorted({*nights, end - timedelta(days=15), end})]
+    return [d.isoformat() for d in sorted({*nights, end - timedelta(days=15), end - timedelta(days=3)})]
 
 
 # Which windows the demo replays for each duty, given the last day and the first days of its incidents.

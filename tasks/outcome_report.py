@@ -135,7 +135,7 @@ def demo_notes(reports: list[DutyReport]) -> list[str]:
         if breached and "total" not in breached:
             lines.append(f"{r.window.label()}: breach on {', '.join(sorted(breached))} while the total holds"
                          + _auc_change(r) + ": "
-                         + "; ".join(f.title + (f" ({f.detail})" if f.detail else "") for f in r.findings))
+                         + "; ".join(f.title + (f" — {f.detail}" if f.detail else "") for f in r.findings))
             break
     lines += [f"{r.window.label()}: {f.title}: {f.detail}" for r in reports for f in r.findings
               if f.key == "sustained-breach"]

@@ -217,3 +217,29 @@ def test_regressor_is_judged_on_mae_rmse_and_bias() -> None:
     assert total["rmse"] == pytest.approx(np.sqrt((500 * 1 + 500 * 81) / 1_000))
     breached = {(j["segment"], j["metric"]) for j in report.metrics["judgements"] if j["verdict"] == "breached"}
     assert breached == {("total", "bias"), ("region=north", "mae"), ("region=north", "bias")}
+
+
+def test_files_as_log_and_outcome_feed(tmp_path) -> None:
+    """Parquet decisions with a CSV outcomes feed: joined by request id, labels as true/false text."""
+    from tasks.outcome_data import load_outcome_frame, outcomes_arrived_until
+
+    rows = windowed(channel("web", 400, 40, 36, false_alarms=4))
+    log = rows[[TS, "channel", "decision", "amount", SCORE]].rename(columns={TS: "ts", SCORE: "score"})
+    log.insert(0, "request_id", [f"r{i}" for i in range(len(log))])
+    log.to_parquet(tmp_path / "log.parquet")
+    feed = pd.DataFrame({"request_id": log["request_id"][:390], "outcome_ts": "2026-11-01T00:00:00Z",
+                         "is_fraud": np.where(rows[LABEL][:390] == 1, "true", "false")})
+    feed.to_csv(tmp_path / "outcomes.csv", index=False)
+    fraud = CATALOG.get("fraud-scoring").model_dump(exclude_none=True)
+    spec = RunbookSpec.model_validate({
+        **{k: fraud[k] for k in ("system", "description", "kind", "owner")},
+        "source": {"path": str(tmp_path / "log.parquet"), "columns": {"score": "score", "decision": "decision"},
+                   "outcomes": {"path": str(tmp_path / "outcomes.csv"), "label": "is_fraud", "label_delay_days": 3}},
+        "outcomes": {"slices": ["channel"], "flagged_decisions": ["decline"], "sla": [{"metric": "recall", "min": 0.8}],
+                     "business_metrics": [{"name": "fraud_missed", "cell": "false_negative", "column": "amount"}]},
+    })
+    frame = load_outcome_frame(spec, Window.days(DAY - timedelta(days=13), DAY))
+    assert len(frame) == 400 and frame[KNOWN].sum() == 390 and frame[LABEL].sum() == 40
+    assert f"{outcomes_arrived_until(spec):%Y-%m-%d}" == "2026-11-01"
+    total = review(spec, plan(), frame).metrics["total"]
+    assert total["metrics"]["recall"] == pytest.approx(0.9) and total["business"]["fraud_missed"] == 400
