@@ -129,6 +129,10 @@ def main() -> int:
                         "bias": float(e.mean())}
                     cells.append(f"{name} mean|e| {np.abs(e).mean():.4f} max|e| {np.abs(e).max():.4f} bias {e.mean():+.4f}")
             print(f"  {metric:<20} {label:<16} " + " | ".join(cells))
+    if peer_s is not None:
+        gap = max(abs(r["steward"][m] - r["nannyml_cbpe"][m]) for r in results for m in METRICS
+                  if r["steward"][m] is not None and r["nannyml_cbpe"][m] is not None)
+        print(f"steward vs nannyml_cbpe: largest difference between the two estimates {gap:.1e}")
     print(f"estimation time over {len(results)} windows: steward {steward_s:.2f} s"
           + (f", nannyml_cbpe {peer_s:.2f} s ({peer_s / steward_s:.0f}x steward)" if peer_s else ""))
     out = BENCH / "results" / "outcome_estimate.json"
