@@ -39,6 +39,8 @@ def outcome_problems(spec: RunbookSpec) -> str | None:
     kind = spec.kind.value
     if source.outcomes is None:
         return "an outcomes section needs source.outcomes (where the labels or outcome fields live)"
+    if source.outcomes.table and source.path:
+        return "source.outcomes.table needs a SQL source; for files give source.outcomes.path"
     if kind in ("classifier", "regressor") and not source.outcomes.label:
         return f"a {kind} outcomes section needs source.outcomes.label"
     if kind == "classifier":

@@ -26,7 +26,7 @@ def outcome_source(source: Source) -> Source:
     feed = source.outcomes
     assert feed is not None
     if feed.path:
-        return Source(path=feed.path, columns=source.columns.model_copy(update={"request_id": feed.request_id}))
+        return Source(path=feed.path)
     return source.model_copy(update={"table": feed.table, "path": None, "outcomes": None})
 
 

@@ -17,8 +17,8 @@ from runbooks.spec import Duty, OutcomesSection, RunbookSpec, SlaRule, SystemKin
 from tasks.findings import DutyReport, Finding
 from tasks.outcome_metrics import wilson_interval
 from tasks.outcome_segments import ESTIMATED_METRICS, Segment, SegmentStatus, measure_segment
-from tasks.store.models import CheckStatus
 from tasks.outcome_windows import Maturity, OutcomePlan
+from tasks.store.models import CheckStatus
 from tasks.windows import Window
 
 PROBABILITY = "_probability"

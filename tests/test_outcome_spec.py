@@ -42,6 +42,8 @@ def test_shipped_outcome_sections() -> None:
         ("{name: fraud_missed,", "{name: fraud_caught,", "names must be unique"),
         ("{name: fraud_missed,", "{name: 'fraud missed; import os',", "pattern"),
         ("    label: is_fraud\n", "", "needs source.outcomes.label"),
+        ("  url: sqlite:///${STEWARD_HOME}/demo.db\n  table: fraud_decisions\n", "  path: logs/*.parquet\n",
+         "outcomes.table needs a SQL source"),
     ],
 )
 def test_unmeasurable_outcome_sections_are_named(runbooks: Path, old: str, new: str, fragment: str) -> None:
