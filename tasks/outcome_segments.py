@@ -52,8 +52,9 @@ def measure_segment(
 ) -> Segment:
     """Realised metrics on the rows whose outcome has arrived; estimates (if ``probabilities``) on all rows."""
     known = rows[rows[KNOWN]]
-    if kind is SystemKind.classifier:
-        known = known[known[LABEL].notna()]
+    if kind is not SystemKind.llm_app:  # a row without its label or model output cannot be scored
+        model_output = SCORE if kind is SystemKind.classifier else PREDICTION
+        known = known[known[LABEL].notna() & known[model_output].notna()]
     segment = Segment(name=name, rows=len(rows), labelled=len(known), status="judged")
     if decision:
         segment.decision_rates = {str(k): float(v) for k, v in rows[decision].value_counts(normalize=True).items()}

@@ -243,3 +243,12 @@ def test_files_as_log_and_outcome_feed(tmp_path) -> None:
     assert f"{outcomes_arrived_until(spec):%Y-%m-%d}" == "2026-11-01"
     total = review(spec, plan(), frame).metrics["total"]
     assert total["metrics"]["recall"] == pytest.approx(0.9) and total["business"]["fraud_missed"] == 400
+
+
+def test_rows_without_a_score_or_label_are_left_out_of_the_model_metrics() -> None:
+    rows = windowed(channel("web", 1_000, 60, 45))
+    rows.loc[:4, SCORE] = np.nan  # five caught frauds lost their score
+    rows.loc[5:9, LABEL] = np.nan
+    total = review(fraud_spec(), plan(), rows).metrics["total"]
+    assert (total["rows"], total["labelled"], total["positives"]) == (1_000, 990, 50)
+    assert total["metrics"]["recall"] == pytest.approx(35 / 50)
