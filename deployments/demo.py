@@ -30,10 +30,27 @@ def nightly_windows(end: date, incident_days: list[date]) -> list[str]:
     return [d.isoformat() for d in nights]
 
 
+def outcome_windows(end: date, incident_days: list[date]) -> list[str]:
+    """The night before each incident and three nights in a row once it shows (a sustained breach), a day
+    mature for every demo system (fraud labels take 14 days) and one only the 2-day support outcomes reach."""
+    nights = {d + timedelta(days=k) for d in incident_days for k in (-1, 3, 4, 5)}
+    return [d.isoformat() for d in sorted({*nights, end - timedelta(days=15), end - timedelta(days=3)})]
+
+
 # Which windows the demo replays for each duty, given the last day and the first days of its incidents.
 DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
     Duty.drift: nightly_windows,
+    Duty.outcomes: outcome_windows,
 }
+
+
+def _notes(duty: Duty, reports: list[DutyReport]) -> list[str]:
+    """Extra summary lines a duty wants the demo to show (its story across windows)."""
+    if duty is Duty.outcomes:
+        from tasks.outcome_report import demo_notes
+
+        return demo_notes(reports)
+    return []
 
 
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
@@ -81,6 +98,9 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
             if name == system:
                 console.print(f"    {duty.value:<10} {r.window.label()}  {r.status.value:<9} {r.headline}", markup=False)
                 console.print(f"    {'':<10} report: {r.report_path}", markup=False)
+        for duty in catalog.get(system).duties():
+            for line in _notes(duty, [r for r in reports if r.system == system and r.duty is duty]):
+                console.print(f"    {'':<10} {line}", markup=False)
         missing = [d.value for d in catalog.get(system).duties() if not available(d)]
         if missing:
             console.print(f"    not built yet: {', '.join(missing)}", markup=False)

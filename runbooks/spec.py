@@ -212,12 +212,65 @@ class SlaRule(Strict):
         return self
 
 
+OutcomeCell = Literal[
+    "true_positive", "false_positive", "false_negative", "true_negative", "flagged",  # classifier
+    "resolved", "escalated", "failed",  # llm_app
+]
+
+
+class BusinessMetric(Strict):
+    """One cell of the cost matrix: ``factor`` times the sum of a log column over the rows in ``cell``.
+
+    Without ``column`` each row counts once (e.g. a fixed cost per escalation). Declarative on purpose:
+    the runbook names columns and numbers, and nothing in it is ever evaluated as code.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,48}$")
+    cell: OutcomeCell
+    column: str | None = None
+    factor: float = 1.0
+
+
+class LlmSignals(Strict):
+    """Where an LLM application's outcome lives: outcome fields and log columns holding true/false."""
+
+    resolved: str | None = Field(default=None, description="Outcome field: the conversation was resolved.")
+    escalated: str | None = Field(default=None, description="Outcome field: handed to a human.")
+    error: str | None = Field(default=None, description="Log column: the call failed.")
+    fallback: str | None = Field(default=None, description="Log column: a fallback answer was served.")
+
+
 class OutcomesSection(DutySection):
     schedule: Schedule | None = Schedule(cron="0 7 * * *")
     slices: list[str] = []
     sla: list[SlaRule] = []
     min_slice_size: int = Field(default=200, ge=1)
     sustained_windows: int = Field(default=3, ge=1, description="Breached windows in a row that request a refresh.")
+    evaluation_days: int = Field(
+        default=14, ge=1, le=366, description="A shorter window is widened back to this many days before judging."
+    )
+    min_slice_positives: int = Field(
+        default=30, ge=1, description="Classifier slices with fewer positives (or negatives): 'insufficient data'."
+    )
+    confidence: float = Field(default=0.95, gt=0.5, lt=1, description="Rates breach only outside this interval.")
+    min_label_coverage: float = Field(default=0.9, gt=0, le=1, description="Of a mature window's rows.")
+    flagged_decisions: list[str] = Field(default=[], description="Decisions that count as a positive prediction.")
+    flag_threshold: float | None = Field(default=None, description="Or: a score at or above this is a positive.")
+    reference_days: int = Field(
+        default=28, ge=1, description="Mature days before the span: calibrate the estimate, baseline for changes."
+    )
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    business_metrics: list[BusinessMetric] = []
+    signals: LlmSignals = LlmSignals()
+
+    @model_validator(mode="after")
+    def _one_flag_rule(self) -> OutcomesSection:
+        if self.flagged_decisions and self.flag_threshold is not None:
+            raise ValueError("give 'flagged_decisions' or 'flag_threshold', not both")
+        names = [m.name for m in self.business_metrics]
+        if len(names) != len(set(names)):
+            raise ValueError("business_metrics names must be unique")
+        return self
 
 
 class CostSection(DutySection):
@@ -277,6 +330,14 @@ class RunbookSpec(Strict):
             cols.cost or (cols.tokens_in and cols.tokens_out and cols.model_name)
         ):
             raise ValueError("an llm_app cost section needs source.columns.cost or tokens_in, tokens_out and model_name")
+        return self
+
+    @model_validator(mode="after")
+    def _outcomes_are_measurable(self) -> RunbookSpec:
+        from runbooks.outcome_rules import outcome_problems  # kept apart: it knows every metric name
+
+        if self.outcomes and (problem := outcome_problems(self)):
+            raise ValueError(problem)
         return self
 
     def section(self, duty: Duty) -> DutySection | None:

@@ -145,17 +145,28 @@ def _read_files(pattern: str, window: Window, columns: list[str], timestamp: str
 
 def first_timestamp(source: Source) -> datetime | None:
     """When the log starts: the default drift reference period begins here."""
-    column = source.columns.timestamp
+    return _timestamp_bound(source, source.columns.timestamp, newest=False)
+
+
+def last_timestamp(source: Source, column: str | None = None) -> datetime | None:
+    """The newest value of a timestamp column (default: the log's): how far a feed has arrived."""
+    return _timestamp_bound(source, column or source.columns.timestamp, newest=True)
+
+
+def _timestamp_bound(source: Source, column: str, newest: bool) -> datetime | None:
     if source.path:
         values = pd.to_datetime(_dataset(source.path, [column]).to_table(columns=[column]).to_pandas()[column], utc=True)
-        return values.min().to_pydatetime() if len(values) else None
+        if not len(values):
+            return None
+        return (values.max() if newest else values.min()).to_pydatetime()
     assert source.table
     engine = _engine(source_url(source))
     log = _table(engine, source.table)
+    if column not in log.c:
+        raise SourceError(f"table {source.table!r} has no column {column!r} (runbook source)")
     with engine.connect() as connection:
-        value = connection.execute(select(func.min(log.c[column]))).scalar()
+        value = connection.execute(select((func.max if newest else func.min)(log.c[column]))).scalar()
     if value is None:
         return None
     stamp = pd.Timestamp(value)
     return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
-

@@ -227,3 +227,22 @@ class ReferenceProfile(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RefreshRequest(Base):
+    """A refresh asked for by a sustained SLA breach: the deployment run it started, or a recommendation."""
+
+    __tablename__ = "refresh_requests"
+    __table_args__ = (UniqueConstraint("system", "window_start", "window_end", name="uq_refresh_request_window"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(64), index=True)
+    duty: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32))  # deployment_started | recommended
+    deployment: Mapped[str | None] = mapped_column(String(200))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    breaches: Mapped[list[Any]] = mapped_column(default=list)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
