@@ -9,6 +9,7 @@ from runbooks.spec import Duty
 
 DUTY_FLOWS: dict[Duty, str] = {
     Duty.drift: "flows.drift_check:drift_check",
+    Duty.refresh: "flows.model_refresh:model_refresh",
 }
 
 

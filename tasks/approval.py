@@ -35,6 +35,15 @@ GRACE_SECONDS = 60  # Prefect's own pause timeout only backs up Steward's expiry
 log = logging.getLogger("steward.approval")
 
 
+def _per_run(context: Any, _parameters: dict[str, Any]) -> str:
+    """Cache key: this task in this flow run, so a suspended run re-running from the top reuses its results."""
+    return f"{context.task.task_key}:{context.task_run.flow_run_id}"
+
+
+# For every task before the wait: nothing is retrained or asked twice when a suspended run resumes.
+CACHED: dict[str, Any] = {"cache_key_fn": _per_run, "persist_result": True}
+
+
 class ApprovalInput(RunInput):
     """The decision a paused run waits for; the Prefect UI's Resume form is generated from it."""
 
@@ -245,7 +254,7 @@ def await_decision(request_id: str, *, suspend: bool = False, poll_seconds: floa
                     return Decision.of(request)
                 left = (request.expires_at - utcnow()).total_seconds() if request.expires_at else 86_400
             wait = max(1, int(left) + GRACE_SECONDS)
-            key = f"{request_id}:{attempt}"
+            key = f"{request_id}-{attempt}"
             try:
                 if suspend:
                     given = suspend_flow_run(wait_for_input=ApprovalInput, timeout=wait, key=key)
