@@ -17,8 +17,9 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from prefect.flow_runs import pause_flow_run, resume_flow_run, suspend_flow_run
+from prefect.flow_runs import NotPausedError, pause_flow_run, resume_flow_run, suspend_flow_run
 from prefect.input import RunInput
+from prefect.client.orchestration import get_client
 from prefect.exceptions import FlowPauseTimeout
 from pydantic import BaseModel, Field
 from slack_sdk import WebClient
@@ -163,8 +164,20 @@ def resume(request: ApprovalRequest) -> None:
                              approver=request.decided_by or "steward", reason=request.reason)
     try:
         resume_flow_run(request.flow_run_id, run_input=decision.model_dump(include={"approved", "approver", "reason"}))
+    except NotPausedError:
+        log.info("flow run %s is not paused (yet); its watcher resumes it once it pauses", request.flow_run_id)
     except Exception as exc:  # noqa: BLE001 - the run may have ended or timed out; the store keeps the decision
         log.warning("could not resume flow run %s for approval %s: %s", request.flow_run_id, request.id, exc)
+
+
+def _resume_if_paused(request_id: str) -> None:
+    """A decision that landed just before the run paused: deliver it now."""
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(request.flow_run_id).state if request.flow_run_id else None
+    if state is not None and state.is_paused():
+        resume(request)
 
 
 def tend(request_id: str) -> bool:
@@ -208,11 +221,15 @@ def _remind(request_id: str) -> None:
 
 
 def _watch(request_id: str, stop: threading.Event, every: float) -> None:
+    """Beside a paused run: reminder, expiry, and a decision that raced the pause, until the run moves on."""
+    pending = True
     while not stop.wait(every):
         try:
-            if not tend(request_id):
-                return
-        except Exception:  # noqa: BLE001 - a store hiccup must not kill the watcher; try again next tick
+            if pending:
+                pending = tend(request_id)
+            if not pending:
+                _resume_if_paused(request_id)
+        except Exception:  # noqa: BLE001 - a store or API hiccup must not kill the watcher; try again next tick
             log.exception("approval watcher for %s", request_id)
 
 
