@@ -33,7 +33,7 @@ from tasks.errors import StewardError
 from tasks.findings import DutyReport, Finding
 from tasks.labelled import LABEL, read_labelled
 from tasks.model_artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
-from tasks.refresh_eval import Comparison, evaluate, judge_gate, metric_rows
+from tasks.refresh_eval import Comparison, evaluate, judge_gate, metric_rows, within_noise
 from tasks.refresh_report import approval_blocks, headline, write_refresh_report
 from tasks.retry import RETRY
 from tasks.sources import read_window
@@ -159,14 +159,25 @@ def compare(spec: RunbookSpec, section: RefreshSection, holdout: Window, trainin
     golden = _golden(spec, section, seed)
     slices = _slices(spec, section)
 
-    def judged(version: int, rows: pd.DataFrame):  # type: ignore[no-untyped-def]
-        return evaluate(rows, _scores(spec, version, rows), threshold=section.threshold, slices=slices,
-                        value_column=section.value_column)
+    scores = {v: _scores(spec, v, frame) for v in (champion, challenger)}
+    golden_scores = {v: _scores(spec, v, golden) for v in (champion, challenger)} if not golden.empty else {}
+    kw = {"threshold": section.threshold, "slices": slices, "value_column": section.value_column}
+    before, after = evaluate(frame, scores[champion], **kw), evaluate(frame, scores[challenger], **kw)
+    gold = (evaluate(golden, golden_scores[champion], **kw), evaluate(golden, golden_scores[challenger], **kw)) \
+        if golden_scores else None
 
-    before, after = judged(champion, frame), judged(challenger, frame)
-    gold = (judged(champion, golden), judged(challenger, golden)) if not golden.empty else None
+    def noise(name: str) -> bool:
+        rows, by = (golden, golden_scores) if name == "golden set" else (frame, scores)
+        if name != "golden set":
+            column, _, level = name.partition("=")
+            mask = (rows[column].astype(str) == level).to_numpy()
+        else:
+            mask = np.ones(len(rows), dtype=bool)
+        return within_noise(rows[LABEL].to_numpy()[mask], by[champion][mask], by[challenger][mask],
+                            metric=section.gate.metric, threshold=section.threshold)
+
     gate = judge_gate(before, after, section.gate, min_slice_size=section.min_slice_size,
-                      min_slice_positives=section.min_slice_positives, golden=gold)
+                      min_slice_positives=section.min_slice_positives, golden=gold, noise=noise)
     comparison = Comparison(champion_version=champion, challenger_version=challenger, holdout_rows=len(frame),
                             golden_rows=len(golden), champion=before, challenger=after,
                             golden_champion=gold[0] if gold else None, golden_challenger=gold[1] if gold else None,
