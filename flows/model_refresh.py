@@ -259,16 +259,22 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
     decision = await_decision(request_id, suspend=deployment.id is not None,
                               poll_seconds=min(5.0, max(1.0, timeout / 30)))
     name, status, severity = OUTCOMES[decision.state]
+    who = _person(spec, decision.decided_by)
     if decision.state == ApprovalState.approved:
         promote(spec, challenger, decision)
-        title = f"v{challenger} promoted to champion (approved by {decision.decided_by}); v{champion} retired"
+        title = f"v{challenger} promoted to champion (approved by {who}); v{champion} retired"
     elif decision.state == ApprovalState.rejected:
-        title = f"v{challenger} rejected by {decision.decided_by}; champion v{champion} stays"
+        title = f"v{challenger} rejected by {who}; champion v{champion} stays"
     else:
         title = f"approval expired without a decision; champion v{champion} stays"
     report = report.model_copy(update={"status": status, "headline": title, "findings": [Finding(
         key="approval", severity=severity, title=title, evidence={"approval_id": request_id})]})
     return _finish(report, comparison, catalog, name)
+
+
+def _person(spec: RunbookSpec, slack_user_id: str | None) -> str:
+    people = {spec.owner.slack_user_id: spec.owner.name, spec.owner.backup.slack_user_id: spec.owner.backup.name}
+    return people.get(slack_user_id or "", slack_user_id or "unknown")
 
 
 def _finish(report: DutyReport, comparison: Comparison, catalog: Any, state_name: str) -> State:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from tasks.refresh_eval import Comparison, business_rows, metric_rows, slice_rows
@@ -19,7 +20,12 @@ def headline(system: str, comparison: Comparison, metric: str) -> str:
 def write_refresh_report(system: str, holdout: Window, training: Window, comparison: Comparison, metric: str) -> str:
     gate = comparison.gate
     verdict = "<p>Passed: the owner is asked to approve.</p>" if gate.passed else (
-        "<p>Failed; the owner is not asked:</p><ul>" + "".join(f"<li>{r}</li>" for r in gate.reasons) + "</ul>")
+        "<p>Failed; the owner is not asked:</p><ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in gate.reasons)
+        + "</ul>")
+    if gate.excused:
+        verdict += ("<p>Beyond tolerance but within sampling noise (a paired bootstrap finds the challenger no "
+                    "worse in at least 5% of resamples), so not blocking:</p><ul>"
+                    + "".join(f"<li>{html.escape(r)}</li>" for r in gate.excused) + "</ul>")
     sections = {
         "Gate": verdict,
         f"Held-out window {holdout.label()} ({comparison.holdout_rows:,} labelled rows)":

@@ -142,7 +142,7 @@ def test_owner_click_promotes_once_and_forged_or_outside_clicks_change_nothing(s
         v2 = versions(session, "fraud-scoring")[1]
         assert v2.data_fingerprint and v2.code_version.startswith("flows.trainers:train_fraud_model@")
         assert Path(v2.artifact_uri).is_file() and v2.training_end is not None
-    assert "promoted" in report.headline
+    assert report.headline.startswith("v2 promoted to champion (approved by Dana Whitfield)")
     assert any("Already approved" in e["text"] for e in slack_app.posted("chat.postEphemeral"))
     updated = slack_app.posted("chat.update")
     assert updated and "Approved" in str(updated[-1]["blocks"]) and "actions" not in str(updated[-1]["blocks"])
