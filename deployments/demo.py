@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from rich.console import Console
 
+from deployments.demo_owner import owner_approves
 from flows.registry import available, duty_flow
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import Duty
@@ -37,10 +38,16 @@ def outcome_windows(end: date, incident_days: list[date]) -> list[str]:
     return [d.isoformat() for d in sorted({*nights, end - timedelta(days=15), end - timedelta(days=3)})]
 
 
+def refresh_window(end: date, _incidents: list[date]) -> list[str]:
+    """One refresh, held out on the last week whose labels have matured (the fraud runbook's 14 days)."""
+    return [f"{end - timedelta(days=20)}..{end - timedelta(days=14)}"]
+
+
 # Which windows the demo replays for each duty, given the last day and the first days of its incidents.
 DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
     Duty.drift: nightly_windows,
     Duty.outcomes: outcome_windows,
+    Duty.refresh: refresh_window,
 }
 
 
@@ -75,7 +82,7 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
         until = "end" if i.end is None else str(i.end)
         console.print(f"  {i.system:<18} {i.name:<22} {i.start} → {until:<10} [{i.duty}] {i.description}", markup=False)
     reports: list[DutyReport] = []
-    with running_fake_slack() as fake:
+    with running_fake_slack() as fake, owner_approves(fake) as approved:
         os.environ["STEWARD_SLACK_BOT_TOKEN"] = fake.token
         os.environ["STEWARD_SLACK_API_URL"] = fake.api_url
         for system, spec in sorted(catalog.specs.items()):
@@ -104,8 +111,8 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
         missing = [d.value for d in catalog.get(system).duties() if not available(d)]
         if missing:
             console.print(f"    not built yet: {', '.join(missing)}", markup=False)
-    console.print(f"Slack (local fake): {posted} alert(s) posted to owners, {updated} message update(s) for repeat "
-                  f"or recovered incidents.")
+    console.print(f"Slack (local fake): {posted} message(s) posted to owners, {updated} message update(s) for repeat "
+                  f"or recovered incidents and decisions; {len(approved)} approval(s) clicked by the owner.")
     console.print(f"Next: [bold]steward status[/bold], [bold]steward run drift fraud-scoring --window {end}[/bold]"
                   f" · demo took {time.monotonic() - started:.0f} s")
     return 0

@@ -10,6 +10,7 @@ from runbooks.spec import Duty
 DUTY_FLOWS: dict[Duty, str] = {
     Duty.drift: "flows.drift_check:drift_check",
     Duty.outcomes: "flows.outcome_review:outcome_review",
+    Duty.refresh: "flows.model_refresh:model_refresh",
 }
 
 

@@ -294,10 +294,22 @@ class ComplianceSection(DutySection):
         return self
 
 
+GATE_METRICS = {"pr_auc": 1, "roc_auc": 1, "recall": 1, "precision": 1, "false_positive_rate": -1, "brier": -1, "ece": -1}
+
+
 class PromotionGate(Strict):
+    """What a challenger must show before the owner is asked: a gain overall, no slice made worse."""
+
     metric: str = "pr_auc"
     min_gain: float = 0.01
     max_slice_regression: float = Field(default=0.02, ge=0)
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in GATE_METRICS:
+            raise ValueError(f"not a gate metric; use one of {', '.join(GATE_METRICS)}")
+        return value
 
 
 class RefreshSection(DutySection):
@@ -307,6 +319,12 @@ class RefreshSection(DutySection):
     holdout_days: int = Field(default=7, ge=1)
     gate: PromotionGate = PromotionGate()
     approval_timeout_hours: float = Field(default=24, gt=0)
+    threshold: float = Field(default=0.5, gt=0, lt=1, description="Score at or above which a row is flagged.")
+    value_column: str | None = Field(default=None, description="Money at stake per row, for the business impact.")
+    slices: list[str] | None = Field(default=None, description="Default: outcomes.slices.")
+    min_slice_size: int = Field(default=200, ge=1, description="Smaller slices are shown, never gated on.")
+    min_slice_positives: int = Field(default=20, ge=1, description="Slices with fewer positives are not gated on.")
+    golden_size: int = Field(default=2000, ge=10, description="Labelled examples kept as the golden set.")
 
 
 class RunbookSpec(Strict):

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
+from urllib.request import ProxyHandler, Request, build_opener
+from urllib.error import HTTPError
 
 
 @dataclass
@@ -42,6 +44,38 @@ class FakeSlack:
 
     def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
+
+    def click(self, receiver_url: str, signing_secret: str, *, user_id: str, approve: bool = True,
+              request_id: str | None = None, timestamp: int | None = None) -> int:
+        """Press Approve or Reject on the newest approval message, as Slack would: a signed ``block_actions`` POST.
+
+        Returns the receiver's HTTP status. ``timestamp`` lets a test send a stale request.
+        """
+        import time
+
+        from slack_sdk.signature import SignatureVerifier
+
+        message = next(m for m in reversed(self.posted()) for b in m.get("blocks") or []
+                       if b.get("type") == "actions" and (request_id is None or b["elements"][0]["value"] == request_id))
+        button = next(b for b in message["blocks"] if b.get("type") == "actions")["elements"][0 if approve else 1]
+        channel = str(message["channel"])
+        channel = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+        payload = {"type": "block_actions", "user": {"id": user_id}, "team": {"id": "T0STEWARD"},
+                   "container": {"type": "message", "channel_id": channel, "message_ts": message.get("ts", "")},
+                   "channel": {"id": channel}, "response_url": "",
+                   "actions": [{"action_id": button["action_id"], "value": button["value"], "type": "button",
+                                "action_ts": f"{time.time():.6f}"}]}
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(signing_secret).generate_signature(timestamp=stamp, body=body)
+        request = Request(receiver_url, data=body, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature or ""})
+        try:
+            with build_opener(ProxyHandler({})).open(request, timeout=10) as reply:
+                return reply.status
+        except HTTPError as exc:
+            return exc.code
 
     def handle(self, method: str, args: dict[str, Any], auth: str | None) -> tuple[int, dict[str, Any]]:
         with self._lock:

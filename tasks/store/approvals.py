@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tasks.store.audit import append_audit
@@ -67,3 +67,35 @@ def decide(session: Session, request_id: str, *, approved: bool, by: str, reason
                      details={"approval_id": request_id, "action": request.action, "reason": reason})
     session.expire(request)
     return bool(changed)
+
+
+def expire(session: Session, request_id: str) -> bool:
+    """Mark a still-pending request expired (the safe default: nothing changes); False if already decided."""
+    request = session.get_one(ApprovalRequest, request_id)
+    changed = session.execute(
+        update(ApprovalRequest)
+        .where(ApprovalRequest.id == request_id, ApprovalRequest.state == ApprovalState.pending)
+        .values(state=ApprovalState.expired, decided_at=utcnow(), decided_by="steward", reason="no decision in time")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        append_audit(session, actor="steward", action="approval.expired", system=request.system,
+                     details={"approval_id": request_id, "action": request.action})
+    session.expire(request)
+    return bool(changed)
+
+
+def claim_reminder(session: Session, request_id: str) -> bool:
+    """True once per pending request: whoever claims it sends the half-time reminder."""
+    return bool(session.execute(
+        update(ApprovalRequest)
+        .where(ApprovalRequest.id == request_id, ApprovalRequest.state == ApprovalState.pending,
+               ApprovalRequest.reminded_at.is_(None))
+        .values(reminded_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount)
+
+
+def pending_requests(session: Session) -> list[ApprovalRequest]:
+    return list(session.scalars(select(ApprovalRequest).where(ApprovalRequest.state == ApprovalState.pending)
+                                .order_by(ApprovalRequest.requested_at)))

@@ -153,6 +153,7 @@ class ApprovalRequest(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     slack_channel: Mapped[str | None] = mapped_column(String(64))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
+    reminded_at: Mapped[datetime | None]
 
 
 class ModelVersion(Base):
@@ -246,3 +247,19 @@ class RefreshRequest(Base):
     reason: Mapped[str] = mapped_column(Text)
     breaches: Mapped[list[Any]] = mapped_column(default=list)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoldenExample(Base):
+    """A real, labelled decision kept aside to judge every model version on the same cases."""
+
+    __tablename__ = "golden_examples"
+    __table_args__ = (UniqueConstraint("system", "request_id", name="uq_golden_example"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(128))
+    ts: Mapped[datetime]
+    label: Mapped[int] = mapped_column(Integer)
+    row: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

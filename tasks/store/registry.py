@@ -78,3 +78,10 @@ def versions(session: Session, system: str) -> list[ModelVersion]:
 
 def alias_history(session: Session, system: str) -> list[AliasChange]:
     return list(session.scalars(select(AliasChange).where(AliasChange.system == system).order_by(AliasChange.id)))
+
+
+def previous_champion(session: Session, system: str) -> int | None:
+    """The version that served before the current champion: the default rollback target."""
+    last = session.scalars(select(AliasChange).where(AliasChange.system == system, AliasChange.alias == "champion")
+                           .order_by(AliasChange.id.desc()).limit(1)).first()
+    return last.previous_version if last else None

@@ -1,0 +1,179 @@
+"""``steward approvals serve``: receive the owner's Approve/Reject clicks from Slack.
+
+POST /slack/events (Slack's interactivity Request URL). Every request is
+checked against the app's signing secret and a 5-minute timestamp window
+before anything is read; a forged or stale one gets 401 and changes nothing.
+Only the system's owner or backup may decide; the first decision wins. The
+decision is committed (with its audit entry) before the 200 ack, so a double
+click is harmless; the Slack message update and ``resume_flow_run`` follow
+right after the ack, off the request thread, so Slack's 3-second limit holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from pydantic import BaseModel, ValidationError
+from slack_sdk.errors import SlackClientError
+from slack_sdk.signature import SignatureVerifier
+
+from tasks.approval import APPROVE, REJECT, announce, resume, tend
+from tasks.errors import StewardError
+from tasks.slack.notifier import slack_client, slack_config
+from tasks.store.approvals import NotAuthorised, decide, pending_requests
+from tasks.store.database import open_store
+from tasks.store.models import ApprovalRequest
+
+PATH = "/slack/events"
+SWEEP_SECONDS = 30.0
+log = logging.getLogger("steward.receiver")
+
+
+def signing_secret() -> str:
+    """``STEWARD_SLACK_SIGNING_SECRET``, else the signing secret of the configured Slack app."""
+    if secret := os.environ.get("STEWARD_SLACK_SIGNING_SECRET"):
+        return secret
+    config = slack_config()
+    if config and config.signing_secret:
+        return config.signing_secret.get_secret_value()
+    raise StewardError("no Slack signing secret: set STEWARD_SLACK_SIGNING_SECRET or the 'Steward Slack' block's "
+                       "signing_secret")
+
+
+class Click(BaseModel):
+    """The parts of a ``block_actions`` payload that matter: who clicked what, on which message."""
+
+    user_id: str
+    approved: bool
+    request_id: str
+    channel: str | None = None
+
+    @classmethod
+    def parse(cls, payload: dict[str, Any]) -> Click | None:
+        """None for anything that is not a click on a Steward approval button."""
+        actions = [a for a in payload.get("actions", []) if a.get("action_id") in (APPROVE, REJECT)]
+        if payload.get("type") != "block_actions" or not actions:
+            return None
+        return cls(user_id=payload["user"]["id"], approved=actions[0]["action_id"] == APPROVE,
+                   request_id=actions[0]["value"], channel=(payload.get("container") or {}).get("channel_id")
+                   or (payload.get("channel") or {}).get("id"))
+
+
+class Receiver:
+    """Verifies and applies clicks; follow-up work runs on a small pool after the ack."""
+
+    def __init__(self, secret: str):
+        self.verifier = SignatureVerifier(secret)
+        self.followups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="approval-followup")
+
+    def verified(self, body: bytes, headers: dict[str, str]) -> bool:
+        try:
+            return self.verifier.is_valid_request(body, headers)
+        except (ValueError, TypeError):  # a non-numeric timestamp header
+            return False
+
+    def handle(self, body: bytes, headers: dict[str, str]) -> int:
+        """The HTTP status to answer with; the decision is committed before it returns."""
+        if not self.verified(body, headers):
+            return 401
+        try:
+            payload = json.loads(parse_qs(body.decode())["payload"][0])
+            click = Click.parse(payload)
+        except (KeyError, IndexError, ValueError, ValidationError, UnicodeDecodeError):
+            return 400
+        if click is None:
+            return 200  # another interaction of the app: acknowledged, ignored
+        self.apply(click)
+        return 200
+
+    def apply(self, click: Click) -> None:
+        with open_store().session() as session:
+            request = session.get(ApprovalRequest, click.request_id)
+            if request is None:
+                return self._later(self._tell, click, "This approval request no longer exists.")
+            try:
+                won = decide(session, click.request_id, approved=click.approved, by=click.user_id,
+                             reason=f"{'approved' if click.approved else 'rejected'} in Slack")
+            except NotAuthorised:
+                log.info("refused a click by %s on approval %s: not an approver", click.user_id, click.request_id)
+                return self._later(self._tell, click, f"You are not authorised to decide for {request.system}: "
+                                   "only its owner or backup may. Nothing was changed.")
+            state, decided_by = request.state, request.decided_by
+        if won:
+            self._later(self._finish, click.request_id)
+        else:
+            who = f" by <@{decided_by}>" if decided_by and decided_by != "steward" else ""
+            self._later(self._tell, click, f"Already {state}{who}; your click changed nothing.")
+
+    def _later(self, fn: Any, *args: Any) -> None:
+        self.followups.submit(fn, *args)
+
+    @staticmethod
+    def _finish(request_id: str) -> None:
+        announce(request_id)
+        with open_store().session() as session:
+            resume(session.get_one(ApprovalRequest, request_id))
+
+    @staticmethod
+    def _tell(click: Click, text: str) -> None:
+        """An ephemeral answer only the clicking user sees."""
+        config = slack_config()
+        if config is None or not click.channel:
+            return
+        try:
+            slack_client(config).chat_postEphemeral(channel=click.channel, user=click.user_id, text=text)
+        except SlackClientError as exc:
+            log.warning("could not answer %s ephemerally (%s)", click.user_id, type(exc).__name__)
+
+    def sweep(self) -> None:
+        """Reminders and expiry for every pending request, including runs suspended with no process."""
+        with open_store().session() as session:
+            ids = [r.id for r in pending_requests(session)]
+        for request_id in ids:
+            tend(request_id)
+
+
+def http_server(receiver: Receiver, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
+    """A bound (not yet serving) HTTP server for ``receiver``; port 0 picks a free port."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status = receiver.handle(body, dict(self.headers.items())) if self.path == PATH else 404
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve_in_background(receiver: Receiver, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """Start serving on a daemon thread (tests, the demo); stop with ``server.shutdown()``."""
+    server = http_server(receiver, host, port)
+    threading.Thread(target=server.serve_forever, name="approval-receiver", daemon=True).start()
+    return server
+
+
+def serve_forever(receiver: Receiver, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> None:
+    """The ``steward approvals serve`` loop: answer clicks, and tend pending requests every ``sweep_seconds``."""
+    server = serve_in_background(receiver, host, port)
+    stop = threading.Event()
+    try:
+        while not stop.wait(sweep_seconds):
+            try:
+                receiver.sweep()
+            except Exception:  # noqa: BLE001 - keep serving clicks through a store hiccup
+                log.exception("approval sweep failed")
+    finally:
+        server.shutdown()
+        receiver.followups.shutdown(wait=True)

@@ -1,0 +1,284 @@
+"""Model refresh: retrain, judge against the champion, ask the accountable owner, promote.
+
+train a challenger on the labelled window before the held-out one -> score
+champion and challenger on the same held-out window and on the golden set ->
+the runbook's gate -> (passed) an approval request in Slack, then wait ->
+promote on approval. A failed gate ends the run with its reasons, asking no
+one; a rejection or an expired request leaves the champion serving. The run
+ends in a named state: Promoted, Rejected, Expired or Gate failed.
+
+Under a deployment the run suspends instead of pausing and re-runs from the
+top when resumed: every task before the wait is cached per flow run, so
+nothing is retrained or asked twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import deployment, flow_run
+from prefect.states import Completed, State
+
+from runbooks.loader import load_catalog
+from runbooks.spec import RefreshSection, RunbookSpec, SystemKind
+from tasks.approval import CACHED, Decision, ask, await_decision
+from tasks.duty import settle
+from tasks.errors import StewardError
+from tasks.findings import DutyReport, Finding
+from tasks.labelled import LABEL, read_labelled
+from tasks.model_artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
+from tasks.refresh_eval import Comparison, evaluate, judge_gate, metric_rows, within_noise
+from tasks.refresh_report import approval_blocks, headline, write_refresh_report
+from tasks.retry import RETRY
+from tasks.sources import read_window
+from tasks.store.database import open_store
+from tasks.store.golden import add_golden, golden_frame
+from tasks.store.models import ApprovalState, CheckStatus, ModelVersion
+from tasks.store.registry import alias_version, register_version, set_alias
+from tasks.windows import Window
+
+
+class RefreshConfigError(StewardError):
+    """The runbook cannot be refreshed as written."""
+
+
+def refresh_section(spec: RunbookSpec) -> RefreshSection:
+    section = spec.refresh
+    if section is None or not section.trainer:
+        raise RefreshConfigError(f"{spec.system}: runbook refresh.trainer is not set")
+    if spec.kind is not SystemKind.classifier:
+        raise RefreshConfigError(f"{spec.system}: refresh judges classifiers; this system is a {spec.kind.value}")
+    return section
+
+
+def default_holdout(section: RefreshSection, label_delay_days: int, today: datetime | None = None) -> Window:
+    """The latest ``holdout_days`` whose labels have matured (``label_delay_days`` before yesterday)."""
+    last = Window.yesterday(today).start.date() - timedelta(days=label_delay_days)
+    return Window.days(last - timedelta(days=section.holdout_days - 1), last)
+
+
+def _extra_columns(spec: RunbookSpec, section: RefreshSection) -> list[str]:
+    cols = spec.source.columns
+    return [c for c in (*_slices(spec, section), section.value_column, cols.model_version) if c]
+
+
+def _slices(spec: RunbookSpec, section: RefreshSection) -> list[str]:
+    return section.slices if section.slices is not None else (spec.outcomes.slices if spec.outcomes else [])
+
+
+def serving_model(spec: RunbookSpec, window: Window) -> str:
+    """The model the log says was serving in ``window`` (its most frequent ``model_version``)."""
+    column = spec.source.columns.model_version
+    if not column:
+        return spec.system
+    names = read_window(spec.source, window, [column])[column].dropna()
+    return str(names.mode().iloc[0]) if len(names) else spec.system
+
+
+@task(**RETRY, **CACHED)
+def ensure_champion(spec: RunbookSpec, holdout: Window) -> int:
+    """The champion version; on first use, the model serving in the log is registered as version 1.
+
+    That version's artifact is ``log:<model name>``: it is judged on the scores it logged.
+    """
+    with open_store().session() as session:
+        if (version := alias_version(session, spec.system, "champion")) is not None:
+            return version
+    serving = serving_model(spec, holdout)
+    with open_store().session() as session:
+        record = register_version(session, system=spec.system, artifact_uri=f"{LOGGED}{serving}", metrics={},
+                                  code_version=serving)
+        set_alias(session, system=spec.system, alias="champion", version=record.version,
+                  actor="steward", reason=f"the model serving in the log ({serving})")
+        return record.version
+
+
+@task(**RETRY, **CACHED)
+def train_challenger(spec: RunbookSpec, section: RefreshSection, training: Window) -> int:
+    """Fit the runbook's trainer on the labelled training window and register it as the challenger."""
+    assert section.trainer
+    features = spec.source.columns.features
+    frame = read_labelled(spec, training)
+    if frame.empty or frame[LABEL].nunique() < 2:
+        raise RefreshConfigError(f"{spec.system}: {training.label()} has no labelled rows of both classes to train on")
+    model = load_trainer(section.trainer)(frame[features], frame[LABEL])
+    with open_store().session() as session:
+        record = register_version(session, system=spec.system, artifact_uri="", metrics={"training_rows": len(frame)},
+                                  training_start=training.start, training_end=training.end,
+                                  data_fingerprint=fingerprint(frame[[*features, LABEL]]),
+                                  code_version=code_version(section.trainer))
+        record.artifact_uri = save_model(model, spec.system, record.version)
+        set_alias(session, system=spec.system, alias="challenger", version=record.version, actor="steward",
+                  reason=f"trained on {training.label()}")
+        return record.version
+
+
+def _golden(spec: RunbookSpec, section: RefreshSection, seed_window: Window) -> pd.DataFrame:
+    """The system's golden set; seeded once from labelled rows neither the challenger nor the holdout saw.
+
+    Seeding keeps every positive up to half the set and samples the rest, so a
+    rare class is still judged on enough cases.
+    """
+    cols = spec.source.columns
+    with open_store().session() as session:
+        frame = golden_frame(session, spec.system)
+    if not frame.empty:
+        return frame
+    rows = read_labelled(spec, seed_window, _extra_columns(spec, section))
+    positives = rows[rows[LABEL] == 1]
+    positives = positives.sample(min(len(positives), section.golden_size // 2), random_state=7)
+    negatives = rows[rows[LABEL] == 0]
+    negatives = negatives.sample(min(len(negatives), section.golden_size - len(positives)), random_state=7)
+    chosen = pd.concat([positives, negatives]).sort_values(cols.timestamp, kind="stable")
+    with open_store().session() as session:
+        add_golden(session, spec.system, chosen, request_id=cols.request_id, timestamp=cols.timestamp, label=LABEL,
+                   actor=f"steward (seeded from {seed_window.label()})")
+        return golden_frame(session, spec.system)
+
+
+def _scores(spec: RunbookSpec, version: int, frame: pd.DataFrame) -> np.ndarray:
+    with open_store().session() as session:
+        uri = session.query(ModelVersion.artifact_uri).filter_by(system=spec.system, version=version).scalar()
+    return predict(uri, frame, spec)
+
+
+@task(**RETRY, **CACHED)
+def compare(spec: RunbookSpec, section: RefreshSection, holdout: Window, training: Window, champion: int,
+            challenger: int) -> Comparison:
+    """Both versions on the same held-out window and golden set, then the gate."""
+    frame = read_labelled(spec, holdout, _extra_columns(spec, section))
+    if frame.empty:
+        raise RefreshConfigError(f"{spec.system}: no labelled rows in the held-out window {holdout.label()}")
+    seed = Window(start=training.start - timedelta(days=section.holdout_days), end=training.start)
+    golden = _golden(spec, section, seed)
+    slices = _slices(spec, section)
+
+    scores = {v: _scores(spec, v, frame) for v in (champion, challenger)}
+    golden_scores = {v: _scores(spec, v, golden) for v in (champion, challenger)} if not golden.empty else {}
+    kw = {"threshold": section.threshold, "slices": slices, "value_column": section.value_column}
+    before, after = evaluate(frame, scores[champion], **kw), evaluate(frame, scores[challenger], **kw)
+    gold = (evaluate(golden, golden_scores[champion], **kw), evaluate(golden, golden_scores[challenger], **kw)) \
+        if golden_scores else None
+
+    def noise(name: str) -> bool:
+        rows, by = (golden, golden_scores) if name == "golden set" else (frame, scores)
+        if name != "golden set":
+            column, _, level = name.partition("=")
+            mask = (rows[column].astype(str) == level).to_numpy()
+        else:
+            mask = np.ones(len(rows), dtype=bool)
+        return within_noise(rows[LABEL].to_numpy()[mask], by[champion][mask], by[challenger][mask],
+                            metric=section.gate.metric, threshold=section.threshold)
+
+    gate = judge_gate(before, after, section.gate, min_slice_size=section.min_slice_size,
+                      min_slice_positives=section.min_slice_positives, golden=gold, noise=noise)
+    comparison = Comparison(champion_version=champion, challenger_version=challenger, holdout_rows=len(frame),
+                            golden_rows=len(golden), champion=before, challenger=after,
+                            golden_champion=gold[0] if gold else None, golden_challenger=gold[1] if gold else None,
+                            gate=gate)
+    with open_store().session() as session:
+        record = session.query(ModelVersion).filter_by(system=spec.system, version=challenger).one()
+        record.metrics = {**record.metrics, "holdout": holdout.label(), "gate_passed": gate.passed,
+                          **{r["metric"]: r["challenger"] for r in metric_rows(before, after)}}
+    return comparison
+
+
+@task(**CACHED)
+def request_promotion(spec: RunbookSpec, section: RefreshSection, holdout: Window, comparison: Comparison,
+                      report: str, timeout_seconds: float) -> str:
+    text, blocks = approval_blocks(spec.system, holdout, comparison, section.gate.metric, report=report,
+                                   run_url=flow_run.ui_url)
+    return ask(spec.owner, system=spec.system, action="promote", text=text, blocks=blocks,
+               timeout=timedelta(seconds=timeout_seconds), flow_run_id=str(flow_run.id),
+               payload={"version": comparison.challenger_version, "previous": comparison.champion_version})
+
+
+@task(**RETRY)
+def promote(spec: RunbookSpec, version: int, decision: Decision) -> None:
+    """The alias switch, its history row and its audit entry commit together."""
+    with open_store().session() as session:
+        set_alias(session, system=spec.system, alias="champion", version=version, actor=decision.decided_by or "?",
+                  reason=decision.reason, approval_id=decision.request_id)
+
+
+def _publish(report: DutyReport, comparison: Comparison) -> None:
+    key = f"refresh-{report.system}"
+    create_table_artifact(key=key, table=metric_rows(comparison.champion, comparison.challenger),
+                          description=report.headline)
+    create_markdown_artifact(key=f"{key}-summary", markdown=(
+        f"# Refresh · {report.system} · {report.window.label()}\n\n**{report.headline}**\n\n"
+        + "\n".join(f"- {f.title}" for f in report.findings) + f"\n\nReport: `{report.report_path}`"))
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    return f"refresh/{params['system']}/{params.get('window') or 'latest'}"
+
+
+OUTCOMES = {
+    # state name, report status, finding severity
+    ApprovalState.approved: ("Promoted", CheckStatus.healthy, "info"),
+    ApprovalState.rejected: ("Rejected", CheckStatus.healthy, "info"),
+    ApprovalState.expired: ("Expired", CheckStatus.attention, "warning"),
+}
+
+
+@flow(name="model-refresh", flow_run_name=_run_name)
+def model_refresh(system: str, window: str | None = None, runbooks: str | None = None,
+                  approval_timeout_seconds: float | None = None) -> State:
+    """Retrain and, if the gate passes and the owner approves, promote. ``window`` is the held-out window."""
+    logger = get_run_logger()
+    catalog = load_catalog(Path(runbooks) if runbooks else None)
+    spec = catalog.get(system)
+    section = refresh_section(spec)
+    label_delay = spec.source.outcomes.label_delay_days if spec.source.outcomes else 0
+    holdout = Window.parse(window) if window else default_holdout(section, label_delay)
+    training = Window(start=holdout.start - timedelta(days=section.training_days), end=holdout.start)
+    champion = ensure_champion(spec, holdout)
+    challenger = train_challenger(spec, section, training)
+    comparison = compare(spec, section, holdout, training, champion, challenger)
+    metric = section.gate.metric
+    report = DutyReport(system=system, duty="refresh", window_start=holdout.start, window_end=holdout.end,
+                        status=CheckStatus.healthy, headline=headline(system, comparison, metric),
+                        metrics=comparison.model_dump(mode="json"), flow_run_id=str(flow_run.id),
+                        report_path=write_refresh_report(system, holdout, training, comparison, metric))
+    if not comparison.gate.passed:
+        report = report.model_copy(update={"status": CheckStatus.attention, "findings": [Finding(
+            key="gate", severity="warning", title=f"v{challenger} not promoted: the gate failed",
+            detail="; ".join(comparison.gate.reasons))]})
+        return _finish(report, comparison, catalog, "Gate failed")
+    timeout = approval_timeout_seconds or section.approval_timeout_hours * 3600
+    request_id = request_promotion(spec, section, holdout, comparison, report.report_path or "", timeout)
+    logger.info("%s: waiting for %s to approve v%s (request %s)", system, spec.owner.name, challenger, request_id)
+    decision = await_decision(request_id, suspend=deployment.id is not None,
+                              poll_seconds=min(5.0, max(1.0, timeout / 30)))
+    name, status, severity = OUTCOMES[decision.state]
+    who = _person(spec, decision.decided_by)
+    if decision.state == ApprovalState.approved:
+        promote(spec, challenger, decision)
+        title = f"v{challenger} promoted to champion (approved by {who}); v{champion} retired"
+    elif decision.state == ApprovalState.rejected:
+        title = f"v{challenger} rejected by {who}; champion v{champion} stays"
+    else:
+        title = f"approval expired without a decision; champion v{champion} stays"
+    report = report.model_copy(update={"status": status, "headline": title, "findings": [Finding(
+        key="approval", severity=severity, title=title, evidence={"approval_id": request_id})]})
+    return _finish(report, comparison, catalog, name)
+
+
+def _person(spec: RunbookSpec, slack_user_id: str | None) -> str:
+    people = {spec.owner.slack_user_id: spec.owner.name, spec.owner.backup.slack_user_id: spec.owner.backup.name}
+    return people.get(slack_user_id or "", slack_user_id or "unknown")
+
+
+def _finish(report: DutyReport, comparison: Comparison, catalog: Any, state_name: str) -> State:
+    _publish(report, comparison)
+    report = settle(report, catalog)
+    get_run_logger().info("%s refresh: %s", report.system, report.headline)
+    return Completed(name=state_name, message=report.headline, data=report)

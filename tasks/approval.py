@@ -1,0 +1,291 @@
+"""Ask the accountable owner in Slack, and wait inside the flow run for the decision.
+
+Generic: any system, any action, any flow run (refresh promotions, rollbacks,
+purges). The request is recorded in the ops store before anyone is asked; the
+Block Kit message carries Approve/Reject buttons whose value is the request id;
+the run then waits for an ``ApprovalInput`` (paused when run directly,
+suspended under a deployment). The receiver (``steward approvals serve``)
+decides the request and resumes the run; the Prefect UI's Resume form is the
+fallback and is held to the same rules. A request not decided in time reminds
+the owner and tells the backup at half time, then expires: nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from prefect.flow_runs import NotPausedError, pause_flow_run, resume_flow_run, suspend_flow_run
+from prefect.input import RunInput
+from prefect.client.orchestration import get_client
+from prefect.exceptions import FlowPauseTimeout
+from pydantic import BaseModel, Field
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+
+from runbooks.spec import Owner
+from tasks.slack.notifier import destination, slack_client, slack_config
+from tasks.store.approvals import NotAuthorised, claim_reminder, decide, expire, request_approval
+from tasks.store.database import open_store
+from tasks.store.models import ApprovalRequest, ApprovalState, utcnow
+
+APPROVE, REJECT = "steward_approve", "steward_reject"
+GRACE_SECONDS = 60  # Prefect's own pause timeout only backs up Steward's expiry, never races it
+log = logging.getLogger("steward.approval")
+
+
+def _per_run(context: Any, _parameters: dict[str, Any]) -> str:
+    """Cache key: this task in this flow run, so a suspended run re-running from the top reuses its results."""
+    return f"{context.task.task_key}:{context.task_run.flow_run_id}"
+
+
+# For every task before the wait: nothing is retrained or asked twice when a suspended run resumes.
+CACHED: dict[str, Any] = {"cache_key_fn": _per_run, "persist_result": True}
+
+
+class ApprovalInput(RunInput):
+    """The decision a paused run waits for; the Prefect UI's Resume form is generated from it."""
+
+    approved: bool
+    approver: str = Field(description="Slack user id of the system's owner or backup.")
+    reason: str | None = None
+
+
+class Decision(BaseModel):
+    """How a request ended, as the waiting flow sees it."""
+
+    request_id: str
+    state: ApprovalState
+    decided_by: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, request: ApprovalRequest) -> Decision:
+        return cls(request_id=request.id, state=ApprovalState(request.state), decided_by=request.decided_by,
+                   reason=request.reason)
+
+
+def _client() -> WebClient | None:
+    config = slack_config()
+    return slack_client(config) if config else None
+
+
+def _buttons(request_id: str) -> dict[str, Any]:
+    return {"type": "actions", "block_id": "steward_approval", "elements": [
+        {"type": "button", "action_id": APPROVE, "style": "primary", "value": request_id,
+         "text": {"type": "plain_text", "text": "Approve"}},
+        {"type": "button", "action_id": REJECT, "style": "danger", "value": request_id,
+         "text": {"type": "plain_text", "text": "Reject"}},
+    ]}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def request_message(request: ApprovalRequest) -> tuple[str, list[dict[str, Any]]]:
+    """The message as it stands: the caller's body, then buttons while pending, or the outcome."""
+    message = request.payload.get("message", {})
+    blocks = list(message.get("blocks", []))
+    if request.state == ApprovalState.pending:
+        deadline = f" · decide by {request.expires_at:%Y-%m-%d %H:%M} UTC" if request.expires_at else ""
+        blocks += [_buttons(request.id), _context(f"Request `{request.id}`{deadline}")]
+        return message.get("text", request.summary), blocks
+    verdict = {ApprovalState.approved: ":white_check_mark: Approved", ApprovalState.rejected: ":x: Rejected",
+               ApprovalState.expired: ":hourglass: Expired: not decided in time, nothing changed"}[ApprovalState(request.state)]
+    who = f" by <@{request.decided_by}>" if request.state != ApprovalState.expired else ""
+    when = f" at {request.decided_at:%Y-%m-%d %H:%M} UTC" if request.decided_at else ""
+    blocks.append(_context(f"{verdict}{who}{when} · request `{request.id}`"))
+    return f"[{request.state}] {message.get('text', request.summary)}", blocks
+
+
+def ask(
+    owner: Owner,
+    *,
+    system: str,
+    action: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    timeout: timedelta,
+    payload: dict[str, Any] | None = None,
+    flow_run_id: str | None = None,
+) -> str:
+    """Record the request first, then post it to the owner; returns the request id.
+
+    Without Slack the request still waits, for the Prefect UI's Resume form.
+    """
+    store = open_store()
+    with store.session() as session:
+        request = request_approval(
+            session, system=system, action=action, summary=text, timeout=timeout, flow_run_id=flow_run_id,
+            approvers=[owner.slack_user_id, owner.backup.slack_user_id],
+            payload={**(payload or {}), "message": {"text": text, "blocks": blocks}},
+        )
+        request_id = request.id
+    if client := _client():
+        with store.session() as session:
+            request = session.get_one(ApprovalRequest, request_id)
+            text, message = request_message(request)
+            try:
+                reply = client.chat_postMessage(channel=destination(owner), text=text, blocks=message,
+                                                unfurl_links=False)
+                request.slack_channel, request.slack_ts = reply["channel"], reply["ts"]
+            except SlackClientError as exc:
+                log.warning("approval %s not posted to Slack (%s); the Prefect UI can still resume the run",
+                            request_id, type(exc).__name__)
+    return request_id
+
+
+def announce(request_id: str) -> None:
+    """Show the outcome on the request's Slack message; tell the owner in its thread when it expired."""
+    client = _client()
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        if client is None or not request.slack_ts or not request.slack_channel:
+            return
+        text, blocks = request_message(request)
+        try:
+            client.chat_update(channel=request.slack_channel, ts=request.slack_ts, text=text, blocks=blocks)
+            if request.state == ApprovalState.expired:
+                owner = request.approvers[0]
+                client.chat_postMessage(channel=request.slack_channel, thread_ts=request.slack_ts,
+                                        text=f"<@{owner}> this request expired without a decision; nothing changed.")
+        except SlackClientError as exc:
+            log.warning("could not update Slack for approval %s (%s)", request_id, type(exc).__name__)
+
+
+def resume(request: ApprovalRequest) -> None:
+    """Wake the waiting run with the recorded decision (the server validates it against ``ApprovalInput``)."""
+    if not request.flow_run_id:
+        return
+    decision = ApprovalInput(approved=request.state == ApprovalState.approved,
+                             approver=request.decided_by or "steward", reason=request.reason)
+    try:
+        resume_flow_run(request.flow_run_id, run_input=decision.model_dump(include={"approved", "approver", "reason"}))
+    except NotPausedError:
+        log.info("flow run %s is not paused (yet); its watcher resumes it once it pauses", request.flow_run_id)
+    except Exception as exc:  # noqa: BLE001 - the run may have ended or timed out; the store keeps the decision
+        log.warning("could not resume flow run %s for approval %s: %s", request.flow_run_id, request.id, exc)
+
+
+def _resume_if_paused(request_id: str) -> None:
+    """A decision that landed just before the run paused: deliver it now."""
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(request.flow_run_id).state if request.flow_run_id else None
+    if state is not None and state.is_paused():
+        resume(request)
+
+
+def tend(request_id: str) -> bool:
+    """Send the half-time reminder and apply expiry when due; True while the request is still pending."""
+    store = open_store()
+    with store.session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        if request.state != ApprovalState.pending or request.expires_at is None:
+            return request.state == ApprovalState.pending
+        now, started, deadline = utcnow(), request.requested_at, request.expires_at
+        remind = started + (deadline - started) / 2 <= now < deadline and claim_reminder(session, request_id)
+        expired = now >= deadline and expire(session, request_id)
+    if remind:
+        _remind(request_id)
+    if expired:
+        announce(request_id)
+        with store.session() as session:
+            resume(session.get_one(ApprovalRequest, request_id))
+    return not expired
+
+
+def _remind(request_id: str) -> None:
+    client = _client()
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+    if client is None:
+        return
+    owner, backup = request.approvers[0], request.approvers[1:]
+    deadline = f"{request.expires_at:%Y-%m-%d %H:%M} UTC"
+    try:
+        if request.slack_ts and request.slack_channel:
+            client.chat_postMessage(channel=request.slack_channel, thread_ts=request.slack_ts,
+                                    text=f"<@{owner}> reminder: this needs your decision by {deadline}.")
+        for person in backup:
+            client.chat_postMessage(channel=person, text=(
+                f"You are the backup approver for {request.system}: <@{owner}> has not yet decided "
+                f"\"{request.summary}\" (request `{request.id}`), which expires at {deadline}. "
+                "You may approve or reject it on the original message."))
+    except SlackClientError as exc:
+        log.warning("could not send the reminder for approval %s (%s)", request_id, type(exc).__name__)
+
+
+def _watch(request_id: str, stop: threading.Event, every: float) -> None:
+    """Beside a paused run: reminder, expiry, and a decision that raced the pause, until the run moves on."""
+    pending = True
+    while not stop.wait(every):
+        try:
+            if pending:
+                pending = tend(request_id)
+            if not pending:
+                _resume_if_paused(request_id)
+        except Exception:  # noqa: BLE001 - a store or API hiccup must not kill the watcher; try again next tick
+            log.exception("approval watcher for %s", request_id)
+
+
+def _from_input(request_id: str, given: ApprovalInput) -> Decision:
+    """Apply a decision that did not come through the receiver (the Prefect UI's Resume form)."""
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        decided_here = False
+        if request.state == ApprovalState.pending:
+            try:
+                decided_here = decide(session, request_id, approved=given.approved, by=given.approver,
+                                      reason=given.reason)
+            except NotAuthorised:
+                log.warning("ignored a resume by %s: not an approver of %s", given.approver, request.system)
+        decision = Decision.of(session.get_one(ApprovalRequest, request_id))
+    if decided_here:
+        announce(request_id)
+    return decision
+
+
+def await_decision(request_id: str, *, suspend: bool = False, poll_seconds: float = 10) -> Decision:
+    """Wait in the flow run until the request is approved, rejected or expired.
+
+    Paused (the process waits, a watcher thread sends the reminder and applies
+    expiry) or, under a deployment, suspended (the process exits; the receiver
+    tends the request and the run re-runs from the top with cached tasks, so
+    the pause key is deterministic). A resume by someone who may not decide is
+    ignored and the run waits again.
+    """
+    stop = threading.Event()
+    if not suspend:
+        threading.Thread(target=_watch, args=(request_id, stop, min(poll_seconds, 5.0)), daemon=True,
+                         name=f"approval-{request_id[:8]}").start()
+    try:
+        for attempt in range(100):
+            with open_store().session() as session:
+                request = session.get_one(ApprovalRequest, request_id)
+                if request.state != ApprovalState.pending:
+                    return Decision.of(request)
+                left = (request.expires_at - utcnow()).total_seconds() if request.expires_at else 86_400
+            wait = max(1, int(left) + GRACE_SECONDS)
+            key = f"{request_id}-{attempt}"
+            try:
+                if suspend:
+                    given = suspend_flow_run(wait_for_input=ApprovalInput, timeout=wait, key=key)
+                else:
+                    given = pause_flow_run(wait_for_input=ApprovalInput, timeout=wait, key=key,
+                                           poll_interval=max(1, int(poll_seconds)))
+            except FlowPauseTimeout:
+                with open_store().session() as session:
+                    expire(session, request_id)
+                announce(request_id)
+                raise
+            decision = _from_input(request_id, given)
+            if decision.state != ApprovalState.pending:
+                return decision
+        raise RuntimeError(f"approval {request_id}: too many resumes without a valid decision")
+    finally:
+        stop.set()

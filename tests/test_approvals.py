@@ -1,0 +1,144 @@
+"""The approval receiver and the request lifecycle, without Prefect: signed clicks, authorisation,
+first decision wins, the half-time reminder and expiry, against the store and the fake Slack."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from deployments.receiver import Click, Receiver
+from runbooks.loader import load_catalog
+from tasks.approval import APPROVE, ask, tend
+from tasks.store.database import open_store
+from tasks.store.models import ApprovalRequest, ApprovalState, AuditEntry
+
+SECRET = "unit-signing-secret"
+OWNER, BACKUP, OUTSIDER = "U04DANA0001", "U04LUIS0002", "U09MALLORY"
+
+
+@pytest.fixture
+def slack(fake_slack, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("STEWARD_SLACK_BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", fake_slack.api_url)
+    return fake_slack
+
+
+def owner():
+    return load_catalog().get("fraud-scoring").owner
+
+
+def new_request(timeout: timedelta = timedelta(hours=1)) -> str:
+    return ask(owner(), system="fraud-scoring", action="promote", text="Promote v2?", timeout=timeout,
+               blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "evidence"}}])
+
+
+def signed(payload: dict, secret: str = SECRET, stamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    ts = str(stamp if stamp is not None else int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return body, {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature or ""}
+
+
+def click(request_id: str, user: str, action: str = APPROVE) -> dict:
+    return {"type": "block_actions", "user": {"id": user}, "container": {"channel_id": "D04DANA0001"},
+            "actions": [{"action_id": action, "value": request_id}]}
+
+
+def state(request_id: str) -> ApprovalState:
+    with open_store().session() as session:
+        return ApprovalState(session.get_one(ApprovalRequest, request_id).state)
+
+
+def test_request_is_recorded_then_posted_with_buttons(slack) -> None:
+    request_id = new_request()
+    message = slack.posted()[-1]
+    assert message["channel"] == OWNER
+    buttons = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("steward_approve", request_id),
+                                                                ("steward_reject", request_id)]
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        assert request.approvers == [OWNER, BACKUP] and request.slack_ts
+        assert session.query(AuditEntry).filter_by(action="approval.requested.promote").count() == 1
+
+
+@pytest.mark.parametrize("forgery", ["wrong secret", "stale", "no signature", "garbage timestamp"])
+def test_forged_or_stale_requests_get_401_and_change_nothing(slack, forgery: str) -> None:
+    request_id = new_request()
+    body, headers = {
+        "wrong secret": lambda: signed(click(request_id, OWNER), secret="guess"),
+        "stale": lambda: signed(click(request_id, OWNER), stamp=int(time.time()) - 301),
+        "no signature": lambda: (signed(click(request_id, OWNER))[0], {}),
+        "garbage timestamp": lambda: (signed(click(request_id, OWNER))[0],
+                                      {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"}),
+    }[forgery]()
+    receiver = Receiver(SECRET)
+    assert receiver.handle(body, headers) == 401
+    receiver.followups.shutdown(wait=True)
+    assert state(request_id) == ApprovalState.pending
+    assert slack.posted("chat.update") == [] and slack.posted("chat.postEphemeral") == []
+
+
+def test_only_owner_or_backup_decide_and_the_first_decision_wins(slack) -> None:
+    request_id = new_request()
+    receiver = Receiver(SECRET)
+    assert receiver.handle(*signed(click(request_id, OUTSIDER))) == 200
+    assert state(request_id) == ApprovalState.pending
+    assert receiver.handle(*signed(click(request_id, BACKUP, "steward_reject"))) == 200
+    assert receiver.handle(*signed(click(request_id, OWNER))) == 200
+    receiver.followups.shutdown(wait=True)
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        assert (request.state, request.decided_by) == (ApprovalState.rejected, BACKUP)
+        assert session.query(AuditEntry).filter_by(action="approval.rejected").count() == 1
+        assert session.query(AuditEntry).filter_by(action="approval.approved").count() == 0
+    answers = {m["user"]: m["text"] for m in slack.posted("chat.postEphemeral")}
+    assert "not authorised" in answers[OUTSIDER]
+    assert answers[OWNER].startswith(f"Already rejected by <@{BACKUP}>")
+    update = slack.posted("chat.update")[-1]
+    assert "Rejected" in str(update["blocks"]) and not any(b["type"] == "actions" for b in update["blocks"])
+
+
+def test_clicks_that_are_not_steward_buttons_are_acked_and_ignored(slack) -> None:
+    assert Click.parse({"type": "view_submission"}) is None
+    assert Click.parse({"type": "block_actions", "actions": [{"action_id": "other", "value": "x"}]}) is None
+    assert Receiver(SECRET).handle(*signed({"type": "block_actions", "user": {"id": OWNER}, "actions": []})) == 200
+    body, headers = signed({})
+    assert Receiver(SECRET).handle(b"payload=%7Bnot-json", {**headers, "X-Slack-Signature":
+                                   SignatureVerifier(SECRET).generate_signature(
+                                       timestamp=headers["X-Slack-Request-Timestamp"], body=b"payload=%7Bnot-json")
+                                   or ""}) == 400
+
+
+def test_half_time_reminds_owner_and_tells_backup_then_expiry_changes_nothing(slack) -> None:
+    request_id = new_request(timeout=timedelta(seconds=2))
+    assert tend(request_id) is True and len(slack.posted()) == 1  # too early for anything
+    time.sleep(1.1)
+    assert tend(request_id) is True
+    assert tend(request_id) is True  # the reminder is sent once
+    reminders = slack.posted()[1:]
+    assert len(reminders) == 2
+    assert reminders[0]["thread_ts"] and "reminder" in reminders[0]["text"] and OWNER in reminders[0]["text"]
+    assert reminders[1]["channel"] == BACKUP and "backup approver" in reminders[1]["text"]
+    time.sleep(1.0)
+    assert tend(request_id) is False
+    assert state(request_id) == ApprovalState.expired
+    assert "Expired" in str(slack.posted("chat.update")[-1]["blocks"])
+    assert "expired without a decision" in slack.posted()[-1]["text"]
+    receiver = Receiver(SECRET)
+    receiver.handle(*signed(click(request_id, OWNER)))
+    receiver.followups.shutdown(wait=True)
+    assert state(request_id) == ApprovalState.expired
+    assert slack.posted("chat.postEphemeral")[-1]["text"].startswith("Already expired")
+
+
+def test_without_slack_the_request_still_waits_for_the_prefect_ui() -> None:
+    request_id = new_request()
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        assert request.state == ApprovalState.pending and request.slack_ts is None

@@ -1,0 +1,208 @@
+"""End to end: the refresh and rollback flows on a real Prefect API, the real receiver, the fake Slack.
+
+A paused flow blocks its caller, so each flow runs in a thread while the test
+clicks through the receiver with correctly (or wrongly) signed requests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deployments.receiver import PATH, Receiver, serve_in_background
+from tasks.store.database import open_store
+from tasks.store.models import ApprovalRequest, ApprovalState, AuditEntry
+from tasks.store.registry import alias_history, alias_version, register_version, set_alias, versions
+
+SECRET = "test-signing-secret"
+OWNER, BACKUP, OUTSIDER = "U04DANA0001", "U04LUIS0002", "U09MALLORY"
+HOLDOUT = "2026-11-01..2026-11-07"  # labels matured by the demo data's last day, 2026-11-21
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def runbooks(tmp_path: Path) -> Callable[..., str]:
+    """A copy of the shipped runbooks with the fraud refresh section overridden."""
+
+    def write(**refresh: Any) -> str:
+        folder = tmp_path / "runbooks"
+        shutil.copytree(REPO / "runbooks", folder, dirs_exist_ok=True)
+        path = folder / "systems" / "fraud-scoring.yaml"
+        spec = yaml.safe_load(path.read_text())
+        spec["refresh"].update(refresh)
+        path.write_text(yaml.safe_dump(spec))
+        return str(folder)
+
+    return write
+
+
+@pytest.fixture
+def slack_app(prefect_api: str, demo_home: Path, fake_slack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The fake Slack as the configured workspace, and the real receiver on a loopback port."""
+    monkeypatch.setenv("STEWARD_SLACK_BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", fake_slack.api_url)
+    monkeypatch.setenv("STEWARD_SLACK_SIGNING_SECRET", SECRET)
+    server = serve_in_background(Receiver(SECRET))
+    fake_slack.receiver_url = f"http://127.0.0.1:{server.server_address[1]}{PATH}"
+    yield fake_slack
+    server.shutdown()
+
+
+def in_thread(fn: Callable[..., Any], **kwargs: Any) -> tuple[threading.Thread, list[Any]]:
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(fn(**kwargs)), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def flow_state(flow_run_id: str) -> Any:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(flow_run_id).state
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 120, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def paused_request() -> ApprovalRequest:
+    """The pending request, once its message is posted and its flow run is paused."""
+
+    def ready() -> ApprovalRequest | None:
+        with open_store().session() as session:
+            request = session.query(ApprovalRequest).filter_by(state=ApprovalState.pending).one_or_none()
+        if request and request.slack_ts and flow_state(request.flow_run_id).is_paused():
+            return request
+        return None
+
+    return wait_for(ready, what="a paused run with a posted approval request")
+
+
+def champion() -> int | None:
+    with open_store().session() as session:
+        return alias_version(session, "fraud-scoring", "champion")
+
+
+def test_owner_click_promotes_once_and_forged_or_outside_clicks_change_nothing(slack_app, runbooks) -> None:
+    from flows.model_refresh import model_refresh
+
+    folder = runbooks(gate={"metric": "pr_auc", "min_gain": -1.0, "max_slice_regression": 1.0})
+    thread, result = in_thread(model_refresh, system="fraud-scoring", window=HOLDOUT, runbooks=folder,
+                               approval_timeout_seconds=300)
+    request = paused_request()
+    assert champion() == 1  # the model serving in the log, registered as version 1
+    message = slack_app.posted()[-1]
+    assert message["channel"] == OWNER
+    text = str(message["blocks"])
+    for part in ("pr_auc", "Business impact", "Slices", "channel=app", "Approve", "Reject", "Report:"):
+        assert part in text
+
+    # A forged signature, then a stale one: 401, nothing decided, the run stays paused.
+    assert slack_app.click(slack_app.receiver_url, "not-the-secret", user_id=OWNER) == 401
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OWNER, timestamp=int(time.time()) - 600) == 401
+    # Someone who is neither owner nor backup: acked, told ephemerally, nothing decided.
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OUTSIDER) == 200
+    wait_for(lambda: slack_app.posted("chat.postEphemeral"), what="the 'not authorised' answer")
+    assert "not authorised" in slack_app.posted("chat.postEphemeral")[0]["text"]
+    assert slack_app.posted("chat.postEphemeral")[0]["user"] == OUTSIDER
+    time.sleep(1.5)
+    with open_store().session() as session:
+        assert session.get_one(ApprovalRequest, request.id).state == ApprovalState.pending
+    assert flow_state(request.flow_run_id).is_paused()
+
+    # The owner approves, then clicks again: one decision, one promotion.
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OWNER) == 200
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OWNER) == 200
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    report = result[0]
+    state = flow_state(request.flow_run_id)
+    assert state.is_completed() and state.name == "Promoted"
+    assert champion() == 2
+    with open_store().session() as session:
+        promotions = [c for c in alias_history(session, "fraud-scoring") if c.alias == "champion" and c.version == 2]
+        assert len(promotions) == 1 and promotions[0].approval_id == request.id and promotions[0].actor == OWNER
+        decided = session.get_one(ApprovalRequest, request.id)
+        assert (decided.state, decided.decided_by) == (ApprovalState.approved, OWNER)
+        actions = [e.action for e in session.query(AuditEntry).filter_by(system="fraud-scoring")]
+        assert actions.count("approval.approved") == 1 and actions.count("alias.champion") == 2
+        v2 = versions(session, "fraud-scoring")[1]
+        assert v2.data_fingerprint and v2.code_version.startswith("flows.trainers:train_fraud_model@")
+        assert Path(v2.artifact_uri).is_file() and v2.training_end is not None
+    assert report.headline.startswith("v2 promoted to champion (approved by Dana Whitfield)")
+    assert any("Already approved" in e["text"] for e in slack_app.posted("chat.postEphemeral"))
+    updated = slack_app.posted("chat.update")
+    assert updated and "Approved" in str(updated[-1]["blocks"]) and "actions" not in str(updated[-1]["blocks"])
+
+
+def test_timeout_reminds_then_expires_and_the_champion_stays(slack_app, runbooks) -> None:
+    from flows.model_refresh import model_refresh
+
+    folder = runbooks(gate={"metric": "pr_auc", "min_gain": -1.0, "max_slice_regression": 1.0})
+    thread, result = in_thread(model_refresh, system="fraud-scoring", window=HOLDOUT, runbooks=folder,
+                               approval_timeout_seconds=8)
+    request = paused_request()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    state = flow_state(request.flow_run_id)
+    assert state.is_completed() and state.name == "Expired"
+    assert champion() == 1
+    with open_store().session() as session:
+        expired = session.get_one(ApprovalRequest, request.id)
+        assert expired.state == ApprovalState.expired and expired.reminded_at is not None
+    texts = [m["text"] for m in slack_app.posted()]
+    assert any("reminder" in t and OWNER in t for t in texts)
+    assert any(m["channel"] == BACKUP and "backup approver" in m["text"] for m in slack_app.posted())
+    assert any("expired" in t for t in texts)
+    assert result[0].status.value == "attention" and "champion v1 stays" in result[0].headline
+    # A late click changes nothing.
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OWNER) == 200
+    assert champion() == 1
+
+
+def test_failed_gate_ends_with_its_reasons_and_asks_no_one(prefect_api, demo_home, runbooks) -> None:
+    from flows.model_refresh import model_refresh
+
+    report = model_refresh(system="fraud-scoring", window=HOLDOUT,
+                           runbooks=runbooks(gate={"metric": "pr_auc", "min_gain": 0.5}))
+    assert report.status.value == "attention"
+    assert "below the required +0.5000" in report.findings[0].detail
+    with open_store().session() as session:
+        assert session.query(ApprovalRequest).count() == 0
+        assert alias_version(session, "fraud-scoring", "champion") == 1
+        assert alias_version(session, "fraud-scoring", "challenger") == 2
+
+
+def test_rollback_restores_the_previous_champion_through_approval(slack_app, runbooks) -> None:
+    from flows.model_rollback import model_rollback
+
+    with open_store().session() as session:
+        for uri in ("log:fraud-gbm-1.4", "log:fraud-gbm-1.5"):
+            register_version(session, system="fraud-scoring", artifact_uri=uri, metrics={})
+        set_alias(session, system="fraud-scoring", alias="champion", version=1, actor="steward")
+        set_alias(session, system="fraud-scoring", alias="champion", version=2, actor=OWNER)
+    thread, result = in_thread(model_rollback, system="fraud-scoring", runbooks=runbooks(),
+                               approval_timeout_seconds=300)
+    request = paused_request()
+    assert "Roll back fraud-scoring to model v1" in str(slack_app.posted()[-1]["blocks"])
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=BACKUP) == 200
+    thread.join(timeout=120)
+    assert result[0].outcome == "Rolled back" and result[0].decided_by == BACKUP
+    assert champion() == 1
+    with open_store().session() as session:
+        last = alias_history(session, "fraud-scoring")[-1]
+        assert (last.version, last.previous_version, last.approval_id) == (1, 2, request.id)
+        assert last.reason == "rollback from v2"
