@@ -9,6 +9,7 @@ from runbooks.spec import Duty
 
 DUTY_FLOWS: dict[Duty, str] = {
     Duty.drift: "flows.drift_check:drift_check",
+    Duty.cost: "flows.cost_review:cost_review",
 }
 
 
