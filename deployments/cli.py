@@ -163,7 +163,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
               f"[{colour}]{report.status.value}[/{colour}]")
     out.print(report.headline)
     for finding in report.findings:
-        out.print(f"  [{finding.severity}] {finding.title}" + (f" — {finding.detail}" if finding.detail else ""))
+        out.print(f"  \\[{finding.severity}] {finding.title}" + (f" — {finding.detail}" if finding.detail else ""), markup=True)
     with open_store().session() as session:
         for ref in report.alerts:
             alert = session.get_one(Alert, ref.id)
