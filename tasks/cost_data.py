@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Date, Integer, cast, case, func, literal, null, outerjoin, select, true
+from sqlalchemy import Date, Integer, cast, case, func, literal, null, outerjoin, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -74,7 +74,6 @@ def aggregate_sql(spec: RunbookSpec, period: Window) -> pd.DataFrame:
     def label(name: str, default: str) -> ColumnElement:
         return func.coalesce(log.c[cols[name]], default) if cols[name] else literal(default)
 
-    unlogged = log.c[cols["cost"]].is_(None) if cols["cost"] else true()
     tokens_in, tokens_out, cached = col("tokens_in"), col("tokens_out"), col("cached_tokens")
     latency = log.c[cols["latency_ms"]] if cols["latency_ms"] else null()
     measures = [
@@ -86,12 +85,13 @@ def aggregate_sql(spec: RunbookSpec, period: Window) -> pd.DataFrame:
         func.min(tokens_in).label("min_tokens_in"),
         func.sum(latency).label("latency_sum"),
         func.count(latency).label("latency_calls"),
-        func.sum(log.c[cols["cost"]] if cols["cost"] else literal(0.0)).label("logged_cost"),
-        func.count(log.c[cols["cost"]] if cols["cost"] else null()).label("logged_calls"),
-        func.sum(case((unlogged, tokens_in), else_=0)).label("unlogged_in"),
-        func.sum(case((unlogged, tokens_out), else_=0)).label("unlogged_out"),
-        func.sum(case((unlogged, cached), else_=0)).label("unlogged_cached"),
     ]
+    if cols["cost"]:  # tokens price only the calls without a logged cost
+        logged = log.c[cols["cost"]]
+        measures += [func.sum(logged).label("logged_cost"), func.count(logged).label("logged_calls"),
+                     *(func.sum(case((logged.is_(None), tokens), else_=0)).label(name)
+                       for name, tokens in (("unlogged_in", tokens_in), ("unlogged_out", tokens_out),
+                                            ("unlogged_cached", cached)))]
     joined = log
     outcomes = source.outcomes
     field = _success_field(spec)
@@ -111,13 +111,18 @@ def aggregate_sql(spec: RunbookSpec, period: Window) -> pd.DataFrame:
     query = select(*keys, *measures).select_from(joined).where(ts >= start, ts < end).group_by(*grouping)
     try:
         with engine.connect() as connection:
-            frame = pd.DataFrame(connection.execute(query).mappings().all(), columns=[*KEYS, *MEASURES])
+            frame = pd.DataFrame(connection.execute(query).mappings().all())
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise SourceUnavailable(f"cannot reach {redact(str(engine.url))}: {reason}") from None
     except SQLAlchemyError as exc:
         raise SourceError(f"summing {source.table!r} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
-    return _normalised(frame)
+    if frame.empty:
+        frame = pd.DataFrame(columns=[*KEYS, *MEASURES])
+    if not cols["cost"]:
+        frame = frame.assign(logged_cost=0.0, logged_calls=0, unlogged_in=frame["tokens_in"],
+                             unlogged_out=frame["tokens_out"], unlogged_cached=frame["cached_tokens"])
+    return _normalised(frame[[*KEYS, *MEASURES]])
 
 
 # --------------------------------------------------------------------------------- pandas

@@ -160,3 +160,22 @@ def test_sql_pushdown_equals_pandas_on_postgresql(demo_home, postgres_url, frame
     _same(pushed, aggregate_frame(*read_calls(spec, window), spec))
     sqlite_spec = support()
     _same(pushed, aggregate_sql(sqlite_spec, window))
+
+
+def test_logged_cost_wins_over_tokens_in_both_paths(tmp_path, frames) -> None:
+    calls = frames[frames["ts"].dt.month == 10].drop(columns="day").head(2000).copy()
+    calls["cost"] = [0.01 if i % 2 else None for i in range(len(calls))]  # half the calls carry their bill
+    from deployments.simulator import _naive_utc
+
+    url = f"sqlite:///{tmp_path / 'billed.db'}"
+    _naive_utc(calls).to_sql("support_interactions", url, index=False)
+    spec = support(success_outcome=None)
+    source = spec.source.model_copy(update={"url": url, "outcomes": None,
+                                            "columns": spec.source.columns.model_copy(update={"cost": "cost"})})
+    spec = spec.model_copy(update={"source": source})
+    window = Window.month("2026-10")
+    pushed = aggregate_sql(spec, window)
+    _same(pushed, aggregate_frame(*read_calls(spec, window), spec))
+    unbilled = calls[calls["cost"].isna()]
+    assert pushed["logged_cost"].sum() == pytest.approx(0.01 * calls["cost"].notna().sum())
+    assert pushed["unlogged_in"].sum() == unbilled["tokens_in"].sum() < pushed["tokens_in"].sum()
