@@ -179,3 +179,13 @@ def test_logged_cost_wins_over_tokens_in_both_paths(tmp_path, frames) -> None:
     unbilled = calls[calls["cost"].isna()]
     assert pushed["logged_cost"].sum() == pytest.approx(0.01 * calls["cost"].notna().sum())
     assert pushed["unlogged_in"].sum() == unbilled["tokens_in"].sum() < pushed["tokens_in"].sum()
+
+
+def test_a_missing_column_is_named_in_one_line(demo_home) -> None:
+    from tasks.sources import SourceError
+
+    spec = support()
+    columns = spec.source.columns.model_copy(update={"tokens_in": "input_tokens"})
+    spec = spec.model_copy(update={"source": spec.source.model_copy(update={"columns": columns})})
+    with pytest.raises(SourceError, match="has no column 'input_tokens'"):
+        aggregate_sql(spec, Window.month("2026-10"))
