@@ -79,7 +79,7 @@ def share_bars(items: list[tuple[str, float]]) -> str:
     top = max([v for _, v in items] + [1e-9])
     parts = []
     for i, (label, v) in enumerate(items):
-        w = (WIDTH - label_width - PAD) * v / top
+        w = (WIDTH - label_width - 2 * PAD) * v / top
         parts.append(f"<text x='{label_width - 6}' y='{i * row + 15}' font-size='11' text-anchor='end'>"
                      f"{html.escape(label[:24])}</text><rect x='{label_width}' y='{i * row + 4}' width='{w:.1f}' "
                      f"height='{row - 8}' fill='{REFERENCE}'><title>{html.escape(label)}: {v:.1%}</title></rect>"

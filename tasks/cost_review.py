@@ -26,7 +26,7 @@ def money(amount: float, currency: str) -> str:
 
 
 def _ratio(num: float, den: float) -> float | None:
-    return round(num / den, 6) if den else None
+    return round(num / den, 4) if den else None
 
 
 def breakdown(frame: pd.DataFrame, key: str) -> list[dict[str, Any]]:

@@ -189,3 +189,11 @@ def test_a_missing_column_is_named_in_one_line(demo_home) -> None:
     spec = spec.model_copy(update={"source": spec.source.model_copy(update={"columns": columns})})
     with pytest.raises(SourceError, match="has no column 'input_tokens'"):
         aggregate_sql(spec, Window.month("2026-10"))
+
+
+def test_demo_months_cover_the_incidents_and_a_past_end_stops_there() -> None:
+    from deployments.demo import monthly_windows
+
+    incidents = [date(2026, 10, 13), date(2026, 10, 23), date(2026, 11, 7)]
+    assert monthly_windows(DEMO_END, incidents) == [
+        "2026-09-01..2026-09-30", "2026-10-01..2026-10-31", f"2026-11-01..{DEMO_END}"]
