@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from runbooks.spec import Duty
@@ -189,7 +190,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
               f"[{colour}]{report.status.value}[/{colour}]")
     out.print(report.headline)
     for finding in report.findings:
-        out.print(f"  [{finding.severity}] {finding.title}" + (f" — {finding.detail}" if finding.detail else ""))
+        out.print(escape(f"  [{finding.severity}] {finding.title}" + (f" — {finding.detail}" if finding.detail else "")))
     with open_store().session() as session:
         for ref in report.alerts:
             alert = session.get_one(Alert, ref.id)

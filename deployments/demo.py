@@ -20,6 +20,7 @@ from runbooks.spec import Duty
 from tasks.findings import DutyReport
 from tasks.slack.fake import running_fake_slack
 from tasks.store.database import steward_home
+from tasks.windows import Window
 
 DEMO_NIGHTS = 3  # the last nights replayed, so repeat alerts update instead of re-paging
 
@@ -43,11 +44,26 @@ def refresh_window(end: date, _incidents: list[date]) -> list[str]:
     return [f"{end - timedelta(days=20)}..{end - timedelta(days=14)}"]
 
 
+def monthly_windows(end: date, incident_days: list[date]) -> list[str]:
+    """The month before the first incident through the month of ``end``; when ``end`` is yesterday,
+    its month runs whole, so the review covers the month to date and forecasts the rest."""
+    month = (min(incident_days, default=end).replace(day=1) - timedelta(days=1)).replace(day=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    labels = []
+    while month <= end:
+        whole = Window.month(f"{month:%Y-%m}")
+        labels.append(whole.label() if whole.end.date() <= end + timedelta(days=1) or end >= yesterday
+                      else f"{month}..{end}")
+        month = (month + timedelta(days=32)).replace(day=1)
+    return labels
+
+
 # Which windows the demo replays for each duty, given the last day and the first days of its incidents.
 DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
     Duty.drift: nightly_windows,
     Duty.outcomes: outcome_windows,
     Duty.refresh: refresh_window,
+    Duty.cost: monthly_windows,
 }
 
 

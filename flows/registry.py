@@ -11,6 +11,7 @@ DUTY_FLOWS: dict[Duty, str] = {
     Duty.drift: "flows.drift_check:drift_check",
     Duty.outcomes: "flows.outcome_review:outcome_review",
     Duty.refresh: "flows.model_refresh:model_refresh",
+    Duty.cost: "flows.cost_review:cost_review",
 }
 
 

@@ -273,11 +273,30 @@ class OutcomesSection(DutySection):
         return self
 
 
+class ModelPrice(Strict):
+    """A negotiated or self-hosted rate, per million tokens; it replaces the public price table's."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cached_input_per_mtok: float | None = Field(default=None, ge=0, description="Default: the input rate.")
+
+
 class CostSection(DutySection):
     schedule: Schedule | None = Schedule(cron="0 6 1 * *")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     monthly_budget: float | None = Field(default=None, gt=0)
     cost_per_1k_predictions: float | None = Field(default=None, ge=0)
+    prices: dict[str, ModelPrice] = Field(default={}, description="Per model name; wins over genai-prices.")
+    success_outcome: str | None = Field(
+        default=None, description="A true/false field of source.outcomes: cost per successful outcome."
+    )
+    easy_routes: list[str] = Field(default=[], description="Routes simple enough for the cheapest model.")
+    quality_tolerance: float = Field(
+        default=0.02, ge=0, le=1, description="Largest success-rate drop accepted when routing to a smaller model."
+    )
+    max_prompt_growth: float = Field(default=0.2, gt=0, description="Tokens per call, month over month.")
+    anomaly_z: float = Field(default=3.5, gt=0, description="Robust z-score of a day's spend that flags it.")
+    forecast_trailing_days: int = Field(default=7, ge=1, le=31)
 
 
 class ComplianceSection(DutySection):
@@ -348,6 +367,8 @@ class RunbookSpec(Strict):
             cols.cost or (cols.tokens_in and cols.tokens_out and cols.model_name)
         ):
             raise ValueError("an llm_app cost section needs source.columns.cost or tokens_in, tokens_out and model_name")
+        if self.cost and self.cost.success_outcome and not self.source.outcomes:
+            raise ValueError("cost.success_outcome needs source.outcomes")
         return self
 
     @model_validator(mode="after")

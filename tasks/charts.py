@@ -91,3 +91,38 @@ def lines(labels: list[str], series: dict[str, list[float | None]], limit: float
                  f"<text x='2' y='{PAD}' font-size='9'>{high:,.3g}</text>"
                  f"<text x='2' y='{HEIGHT - PAD}' font-size='9'>{low:,.3g}</text>")
     return f"<svg width='{WIDTH}' height='{HEIGHT}' role='img'>{''.join(parts)}</svg>"
+def daily_bars(points: list[tuple[str, float]], flagged: set[str], expected: list[float | None] | None = None) -> str:
+    """One bar per day, flagged days in red; ``expected`` (the usual level per day) as a dashed line."""
+    if not points:
+        return ""
+    top = max([v for _, v in points] + [e for e in (expected or []) if e is not None] + [1e-9]) * 1.1
+    slot = (WIDTH - 2 * PAD) / len(points)
+
+    def y(v: float) -> float:
+        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top
+
+    parts = [f"<rect x='{PAD + i * slot + 0.1 * slot:.1f}' y='{y(v):.1f}' width='{0.8 * slot:.1f}' "
+             f"height='{HEIGHT - PAD - y(v):.1f}' fill='{CURRENT if label in flagged else REFERENCE}'>"
+             f"<title>{html.escape(label)}: {v:,.2f}</title></rect>" for i, (label, v) in enumerate(points)]
+    if expected:
+        line = " ".join(f"{PAD + (i + 0.5) * slot:.1f},{y(e):.1f}" for i, e in enumerate(expected) if e is not None)
+        parts.append(f"<polyline points='{line}' fill='none' stroke='{LIMIT}' stroke-dasharray='4'/>")
+    return (f"<svg width='{WIDTH}' height='{HEIGHT}' role='img'>{''.join(parts)}"
+            f"<text x='{PAD}' y='{HEIGHT - 8}' font-size='9'>{html.escape(points[0][0])}</text>"
+            f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' font-size='9' text-anchor='end'>{html.escape(points[-1][0])}</text></svg>")
+
+
+def share_bars(items: list[tuple[str, float]]) -> str:
+    """Horizontal bars of each item's share of a whole (e.g. spend by model)."""
+    if not items:
+        return ""
+    row, label_width = 22, 160
+    top = max([v for _, v in items] + [1e-9])
+    parts = []
+    for i, (label, v) in enumerate(items):
+        w = (WIDTH - label_width - 2 * PAD) * v / top
+        parts.append(f"<text x='{label_width - 6}' y='{i * row + 15}' font-size='11' text-anchor='end'>"
+                     f"{html.escape(label[:24])}</text><rect x='{label_width}' y='{i * row + 4}' width='{w:.1f}' "
+                     f"height='{row - 8}' fill='{REFERENCE}'><title>{html.escape(label)}: {v:.1%}</title></rect>"
+                     f"<text x='{label_width + w + 4:.1f}' y='{i * row + 15}' font-size='10'>{v:.1%}</text>")
+    return f"<svg width='{WIDTH}' height='{len(items) * row + 4}' role='img'>{''.join(parts)}</svg>"

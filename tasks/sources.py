@@ -73,6 +73,20 @@ def _table(engine: Engine, name: str) -> Table:
         raise SourceUnavailable(f"cannot reach {redact(str(engine.url))}: {reason}") from None
 
 
+def sql_table(source: Source, table: str | None = None) -> tuple[Engine, Table]:
+    """The engine and reflected table of a SQL source's log (or of ``table``), for queries built elsewhere."""
+    name = table or source.table
+    assert name, "a SQL source always names its table"
+    engine = _engine(source_url(source))
+    return engine, _table(engine, name)
+
+
+def require_columns(table: Table, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in table.c]
+    if missing:
+        raise SourceError(f"table {table.name!r} has no column {', '.join(map(repr, missing))} (runbook source.columns)")
+
+
 def read_window(
     source: Source, window: Window, columns: list[str], *, table: str | None = None, timestamp: str | None = None
 ) -> pd.DataFrame:
@@ -82,13 +96,8 @@ def read_window(
     wanted = list(dict.fromkeys([timestamp, *columns]))
     if source.path:
         return _read_files(source.path, window, wanted, timestamp)
-    url = source_url(source)
-    engine = _engine(url)
-    assert table
-    log = _table(engine, table)
-    missing = [c for c in wanted if c not in log.c]
-    if missing:
-        raise SourceError(f"table {table!r} has no column {', '.join(map(repr, missing))} (runbook source.columns)")
+    engine, log = sql_table(source, table)
+    require_columns(log, wanted)
     ts = log.c[timestamp]
     start, end = _bounds(engine, window)
     query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
