@@ -30,10 +30,36 @@ def nightly_windows(end: date, incident_days: list[date]) -> list[str]:
     return [d.isoformat() for d in nights]
 
 
+def weekly_windows(end: date, incident_days: list[date]) -> list[str]:
+    """The last two weeks: the first audit seals its days, the second shows the chain continuing."""
+    return [f"{end - timedelta(days=13)}..{end - timedelta(days=7)}", f"{end - timedelta(days=6)}..{end}"]
+
+
 # Which windows the demo replays for each duty, given the last day and the first days of its incidents.
 DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
     Duty.drift: nightly_windows,
+    Duty.compliance: weekly_windows,
 }
+
+
+def tamper_drill(end: date, console: Console) -> DutyReport:
+    """Edit one logged answer on a sealed day, as an insider might, and show the next audit catching it."""
+    from sqlalchemy import create_engine, text
+
+    from flows.compliance_audit import compliance_audit
+
+    engine = create_engine(f"sqlite:///{steward_home() / 'demo.db'}")
+    day = end - timedelta(days=3)
+    with engine.begin() as connection:
+        row = connection.execute(text("SELECT request_id FROM support_interactions WHERE ts >= :d ORDER BY ts LIMIT 1"),
+                                 {"d": str(day)}).scalar_one()
+        connection.execute(text("UPDATE support_interactions SET response = 'Refund approved.' WHERE request_id = :r"),
+                           {"r": row})
+    engine.dispose()
+    report = compliance_audit(system="support-assistant", window=weekly_windows(end, [])[-1])
+    tamper = next(f for f in report.findings if f.key == "tamper-evidence")
+    console.print(f"  tamper drill: edited {row} on sealed day {day}; next audit: {tamper.title}", markup=False)
+    return report
 
 
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
@@ -71,6 +97,8 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                     report = flow(system=system, window=window)
                     reports.append(report)
                     console.print(f"  ran {system} · {duty.value} · {window}: {report.status.value}", markup=False)
+        if available(Duty.compliance):
+            reports.append(tamper_drill(end, console))
         posted, updated = len(fake.posted()), len(fake.posted("chat.update"))
 
     console.print("[bold]Summary per system[/bold] (latest window of each duty):")

@@ -9,6 +9,7 @@ from runbooks.spec import Duty
 
 DUTY_FLOWS: dict[Duty, str] = {
     Duty.drift: "flows.drift_check:drift_check",
+    Duty.compliance: "flows.compliance_audit:compliance_audit",
 }
 
 

@@ -81,21 +81,26 @@ def completeness(spec: RunbookSpec, frame: pd.DataFrame) -> Check:
     )
 
 
-def linkage(spec: RunbookSpec, frame: pd.DataFrame, linked_ids: set[str] | None, section: ComplianceSection) -> Check:
-    """The share of decisions whose outcome arrived: an audit must be able to follow a decision to its result."""
-    if linked_ids is None:
+def linkage(cohort: pd.Series | None, linked_ids: set[str], section: ComplianceSection, cohort_label: str) -> Check:
+    """The share of matured decisions whose outcome arrived: an audit must follow a decision to its result.
+
+    ``cohort`` holds the request ids of the decisions made ``label_delay_days``
+    before the audited period, whose outcomes should all be known by its end.
+    """
+    if cohort is None:
         return Check(name="outcome-linkage", title="Outcome linkage not measured: the runbook names no outcomes",
                      verdict="not_measured", rule="source.outcomes")
-    ids = frame[spec.source.columns.request_id].astype(str)
+    ids = cohort.astype(str).reset_index(drop=True)
     linked = ids.isin(linked_ids)
     rate = float(linked.mean()) if len(ids) else None
     low = rate is not None and rate < section.min_linkage_rate
-    text = "no rows" if rate is None else f"{rate:.1%} of {len(ids):,} decisions linked to an outcome"
+    text = "no decisions" if rate is None else f"{rate:.1%} of {len(ids):,} decisions"
     return Check(
-        name="outcome-linkage", title=f"Outcome linkage: {text}", verdict="violation" if low else "pass",
-        severity="warning", rule=f"compliance.min_linkage_rate = {section.min_linkage_rate}",
-        counts={"rows": len(ids), "linked": int(linked.sum()), "rate": rate},
-        examples=_examples(frame, ~linked, spec.source.columns.request_id) if low else [],
+        name="outcome-linkage", title=f"Outcome linkage: {text} from {cohort_label} have their outcome",
+        verdict="violation" if low else "pass", severity="warning",
+        rule=f"compliance.min_linkage_rate = {section.min_linkage_rate} (after source.outcomes.label_delay_days)",
+        counts={"cohort": cohort_label, "decisions": len(ids), "linked": int(linked.sum()), "rate": rate},
+        examples=ids[~linked].head(EXAMPLES).tolist() if low else [],
     )
 
 
@@ -199,8 +204,9 @@ def oversight(spec: RunbookSpec, frame: pd.DataFrame, section: ComplianceSection
     share = n_reviewed / n_need if n_need else None
     override_rate = None
     if section.override_column and cols.decision:
-        changed = frame[section.override_column].astype(str) != frame[cols.decision].astype(str)
-        override_rate = float((changed & reviewed).sum() / n_reviewed) if n_reviewed else None
+        final, model = frame[section.override_column].astype(str), frame[cols.decision].astype(str)
+        firm = reviewed & model.isin(set(final[reviewed]))  # a referral ("review") asks the human: not an override
+        override_rate = float((firm & (final != model)).sum() / firm.sum()) if firm.any() else None
     short = share is not None and share < section.min_reviewed_share
     overrides = "" if override_rate is None else f"; reviewers overrode {override_rate:.1%}"
     return Check(
@@ -237,18 +243,19 @@ def policy_drift(spec: RunbookSpec, frame: pd.DataFrame, section: ComplianceSect
     )
 
 
-def tamper(checks: list[SealCheck], broken_seals: list[str], broken_audit: list[int], sealed_now: int,
-           regulation: str | None) -> Check:
+def tamper(checks: list[SealCheck], broken_seals: list[str], broken_audit: list[int], regulation: str | None) -> Check:
     """Days whose rows changed after sealing, and breaks in either hash chain."""
     changed = [c for c in checks if not c.intact]
+    verified = sum(not c.new for c in checks)
     problems = [f"{c.log} {c.day} ({c.sealed_rows} rows sealed, {c.rows} now)" for c in changed]
     problems += [f"seal chain broken at {s}" for s in broken_seals]
     problems += [f"audit trail entry {i} does not verify" for i in broken_audit]
     return Check(
         name="tamper-evidence", verdict="violation" if problems else "pass", severity="critical",
         title=("Changed after sealing: " + "; ".join(problems[:5])) if problems
-        else f"{len(checks)} sealed day(s) verified intact, {sealed_now} newly sealed",
+        else f"{verified} sealed day(s) verified intact, {len(checks) - verified} newly sealed",
         rule="daily chained seals over the decision log and Steward's audit trail", regulation=regulation,
-        counts={"verified": len(checks), "changed_days": [f"{c.log}:{c.day}" for c in changed],
-                "broken_seal_links": broken_seals, "broken_audit_entries": broken_audit, "sealed_now": sealed_now},
+        counts={"verified": verified, "sealed_now": len(checks) - verified,
+                "changed_days": [f"{c.log}:{c.day}" for c in changed],
+                "broken_seal_links": broken_seals, "broken_audit_entries": broken_audit},
     )

@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 GENESIS = "0" * 64
+EMPTY_DAY = hashlib.sha256(b"").hexdigest()
 _TOMBSTONE = re.compile(r"^\[erased sha256:([0-9a-f]{64})\]$")
 
 
@@ -95,4 +96,6 @@ class SealCheck(BaseModel):
     rows: int
     sealed_hash: str
     content_hash: str
+    seal_hash: str
     intact: bool
+    new: bool = False

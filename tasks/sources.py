@@ -90,8 +90,7 @@ def read_window(
     if missing:
         raise SourceError(f"table {table!r} has no column {', '.join(map(repr, missing))} (runbook source.columns)")
     ts = log.c[timestamp]
-    naive = engine.dialect.name == "sqlite"
-    start, end = (window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)) if naive else (window.start, window.end)
+    start, end = as_column_time(engine, window.start), as_column_time(engine, window.end)
     query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
     try:
         with engine.connect() as connection:
@@ -135,3 +134,24 @@ def first_timestamp(source: Source) -> datetime | None:
     stamp = pd.Timestamp(value)
     return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
 
+
+
+def log_columns(source: Source) -> list[str]:
+    """Every column of the log, in table order: what a seal covers."""
+    if source.path:
+        return list(_dataset(source.path, []).schema.names)
+    assert source.table
+    return list(_table(_engine(source_url(source)), source.table).c.keys())
+
+
+def sql_log(source: Source) -> tuple[Engine, Table]:
+    """The log's engine and table, for the one duty allowed to write to it: the approved purge."""
+    if source.path or not source.table:
+        raise SourceError(f"{source.path!r} is a file log: expire it with your storage's lifecycle rules, not Steward")
+    engine = _engine(source_url(source))
+    return engine, _table(engine, source.table)
+
+
+def as_column_time(engine: Engine, moment: datetime) -> datetime:
+    """``moment`` as the log's timestamp column holds it: SQLite stores naive UTC."""
+    return moment.replace(tzinfo=None) if engine.dialect.name == "sqlite" else moment
