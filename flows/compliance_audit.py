@@ -27,7 +27,7 @@ from tasks.pii import Detector
 from tasks.retry import RETRY
 from tasks.seals import SealCheck
 from tasks.sealing import AUDIT, DECISIONS, audit_rows, seal_and_verify, window_days
-from tasks.slack.notifier import destination, slack_client, slack_config
+from tasks.compliance_notify import send_summary
 from tasks.sources import log_columns, read_window
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
@@ -111,17 +111,6 @@ def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame,
         checks.oversight(spec, log, section),
         checks.policy_drift(spec, log, section),
     ]
-
-
-def send_summary(spec: RunbookSpec, report: DutyReport) -> None:
-    """A short summary to the owner after every audit (alerts go separately, through ``settle``)."""
-    config = slack_config()
-    if config is None:
-        return
-    lines = [f"*Compliance audit · {spec.system} · {report.window.label()}*: {report.headline}"]
-    lines += [f"• {f.title}" for f in report.findings]
-    lines.append(f"Evidence pack: `{report.report_path}`")
-    slack_client(config).chat_postMessage(channel=destination(spec.owner), text="\n".join(lines)[:3000])
 
 
 def _publish(report: DutyReport) -> str:
