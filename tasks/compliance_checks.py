@@ -43,7 +43,7 @@ class Check(BaseModel):
 
 
 def _examples(frame: pd.DataFrame, mask: pd.Series, id_column: str) -> list[str]:
-    return frame.loc[mask, id_column].astype(str).head(EXAMPLES).tolist()
+    return frame.loc[mask, id_column].dropna().astype(str).head(EXAMPLES).tolist()
 
 
 def _missing(series: pd.Series) -> pd.Series:
