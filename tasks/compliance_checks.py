@@ -111,18 +111,19 @@ def pii(spec: RunbookSpec, frame: pd.DataFrame, detector: Detector) -> Check:
         return Check(name="pii", title="PII scan not applicable: the runbook lists no text fields",
                      verdict="not_measured", rule="source.columns.text_fields")
     ids = frame[spec.source.columns.request_id].astype(str).tolist()
-    hits = [h for field in fields for h in detector.scan(field, frame[field].tolist(), ids)]
-    by_field = {f: {h.kind: h.matches for h in hits if h.field == f} for f in fields}
-    rows = sorted({r for h in hits for r in h.request_ids})
+    scans = [detector.scan(field, frame[field].tolist(), ids) for field in fields]
+    hits = [h for scan in scans for h in scan.hits]
+    by_field = {scan.field: {h.kind: h.matches for h in scan.hits} for scan in scans}
+    rows = sorted({r for scan in scans for r in scan.rows})
     found = ", ".join(f"{h.matches} {h.kind} in {h.field}" for h in hits)
     return Check(
         name="pii", verdict="violation" if hits else "pass", severity="critical",
         title=f"PII in logged text: {found}" if hits else f"No PII found in {', '.join(fields)}",
         rule="no personal data in logged free text (email, phone, card, IBAN, IP, compliance.national_ids)",
         counts={"rows_scanned": len(frame), "fields": by_field,
-                "rows_with_pii": sum(h.rows for h in hits),
+                "rows_with_pii": len(rows),
                 "detail": [h.model_dump(exclude={"request_ids"}) for h in hits]},
-        examples=rows[:EXAMPLES],
+        examples=[ids[r] for r in rows[:EXAMPLES]],
     )
 
 

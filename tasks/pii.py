@@ -1,6 +1,6 @@
 """Find personal data in logged free text: fast regexes, then a checksum or range check per hit.
 
-One combined pattern scans all of a column's text in one pass (rows joined by a
+One pattern per kind scans all of a column's text in one pass (rows joined by a
 newline, hits mapped back to rows); a candidate only counts when it validates
 (Luhn for cards, ISO 7064 mod-97 for IBANs, octet ranges for IPs), so order
 numbers, dates and version strings stay quiet. Raw values never leave this
@@ -21,14 +21,16 @@ from runbooks.spec import NationalId
 SAMPLES = 3
 EXAMPLES = 5
 
-_PATTERN = re.compile(
-    r"(?P<email>(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b)"
-    r"|(?P<iban>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b)"
-    r"|(?P<phone>(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-]))"
-    r"|(?P<card>(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]))"
-    r"|(?P<ip>(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?![\w-]|\.\d)|(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){3,7}(?![\w:]))"
-)
-KINDS = ("email", "phone", "card", "iban", "ip")
+# One pattern per kind: separate passes are about twice as fast as one alternation here.
+_PATTERNS = {
+    "email": re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b"),
+    "iban": re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
+    "phone": re.compile(r"(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d|\(\d{3}\) ?\d{3}[ .-]\d{4}"
+                        r"|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])"),
+    "card": re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-])"),
+    "ip": re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?![\w-]|\.\d)"
+                     r"|(?<![\w:])[0-9A-Fa-f]{1,4}:(?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}(?![\w:])"),
+}
 # "version 1.2.3.4" or "v10.0.0.1" is a release number, not an address.
 _VERSION_BEFORE = re.compile(r"(?i)(?:version|release|build|ver\.?|v)\s*$")
 
@@ -114,6 +116,14 @@ class Hits(BaseModel):
     masked_samples: list[str] = []
 
 
+class FieldScan(BaseModel):
+    """One column's scan: hits per kind, and the positions of the rows holding any (not their content)."""
+
+    field: str
+    hits: list[Hits]
+    rows: list[int]
+
+
 class Detector:
     """The built-in detectors plus a runbook's national ids, compiled once."""
 
@@ -122,20 +132,20 @@ class Detector:
 
     def find(self, text: str) -> Iterable[tuple[int, str, str]]:
         """(offset, kind, value) of every validated hit in ``text``."""
-        for match in _PATTERN.finditer(text):
-            kind = match.lastgroup
-            assert kind is not None
-            value = match.group()
-            if kind == "ip" and _VERSION_BEFORE.search(text, max(0, match.start() - 12), match.start()):
-                continue
-            if _VALID[kind](value):
-                yield match.start(), kind, value
+        for kind, pattern in _PATTERNS.items():
+            valid = _VALID[kind]
+            for match in pattern.finditer(text):
+                value = match.group()
+                if kind == "ip" and _VERSION_BEFORE.search(text, max(0, match.start() - 12), match.start()):
+                    continue
+                if valid(value):
+                    yield match.start(), kind, value
         for name, pattern, checksum in self.national:
             for match in pattern.finditer(text):
                 if checksum is None or checksum(match.group()):
                     yield match.start(), name, match.group()
 
-    def scan(self, field: str, texts: Sequence[str | None], request_ids: Sequence[str]) -> list[Hits]:
+    def scan(self, field: str, texts: Sequence[str | None], request_ids: Sequence[str]) -> FieldScan:
         """Hits per kind in one column; rows are scanned as one newline-joined text for speed."""
         values = ["" if t is None or t != t else str(t).replace("\n", " ") for t in texts]
         starts = np.cumsum([0, *(len(v) + 1 for v in values[:-1])]) if values else np.array([], dtype=np.int64)
@@ -155,8 +165,5 @@ class Detector:
                 hits.masked_samples.append(sample)
         for kind, hits in found.items():
             hits.rows = len(rows_seen[kind])
-        return sorted(found.values(), key=lambda h: (h.field, h.kind))
-
-    def rows_with_pii(self, texts: Sequence[str | None]) -> list[int]:
-        """Positions of the rows holding any hit (for tests and the benchmark's recall)."""
-        return sorted({i for i, t in enumerate(texts) if t and next(iter(self.find(str(t))), None)})
+        return FieldScan(field=field, hits=sorted(found.values(), key=lambda h: h.kind),
+                         rows=sorted(set().union(*rows_seen.values())))

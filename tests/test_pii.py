@@ -79,7 +79,9 @@ def test_national_ids_from_the_runbook_with_checksum() -> None:
 
 def test_scan_maps_hits_to_rows_with_masked_samples() -> None:
     texts = ["hello", "mail a.b@example.com and c.d@example.org", None, "IBAN DE89370400440532013000", "bye"]
-    hits = {h.kind: h for h in DETECT.scan("msg", texts, ["r0", "r1", "r2", "r3", "r4"])}
+    scan = DETECT.scan("msg", texts, ["r0", "r1", "r2", "r3", "r4"])
+    hits = {h.kind: h for h in scan.hits}
+    assert scan.rows == [1, 3]
     assert (hits["email"].matches, hits["email"].rows, hits["email"].request_ids) == (2, 1, ["r1"])
     assert hits["iban"].request_ids == ["r3"] and hits["iban"].masked_samples == ["DE** **** **** 00"]
     assert "a.b@example.com" not in str(hits)
@@ -91,5 +93,6 @@ def test_every_planted_leak_is_found_and_nothing_else() -> None:
     texts = interactions["user_message"].tolist()
     leaked = {i for i, t in enumerate(texts) if any(v in t for v in planted)}
     assert len(leaked) > 20
-    assert set(DETECT.rows_with_pii(texts)) == leaked
-    assert DETECT.rows_with_pii(interactions["response"].tolist()) == []
+    ids = interactions["request_id"].tolist()
+    assert set(DETECT.scan("user_message", texts, ids).rows) == leaked
+    assert DETECT.scan("response", interactions["response"].tolist(), ids).rows == []
