@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
@@ -20,6 +19,7 @@ from prefect.runtime import flow_run
 from runbooks.loader import load_catalog
 from runbooks.spec import ComplianceSection, RunbookSpec, Source
 from tasks import compliance_checks as checks
+from tasks.compliance_notify import send_summary
 from tasks.compliance_report import build_report, check_rows, write_evidence_pack
 from tasks.duty import settle
 from tasks.findings import DutyReport
@@ -27,7 +27,6 @@ from tasks.pii import Detector
 from tasks.retry import RETRY
 from tasks.seals import SealCheck
 from tasks.sealing import AUDIT, DECISIONS, audit_rows, seal_and_verify, window_days
-from tasks.compliance_notify import send_summary
 from tasks.sources import log_columns, read_window
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
@@ -54,16 +53,9 @@ def load_history(spec: RunbookSpec, until: datetime) -> pd.DataFrame:
     return read_window(spec.source, Window(start=EPOCH, end=until), [spec.source.columns.request_id])
 
 
-class Linkage(BaseModel):
-    """The matured cohort (decisions ``label_delay_days`` before the period) and which of them have an outcome."""
-
-    cohort: Window
-    request_ids: list[str]
-    linked: set[str]
-
-
 @task(**RETRY)
-def load_linkage(spec: RunbookSpec, window: Window) -> Linkage | None:
+def load_linkage(spec: RunbookSpec, window: Window) -> checks.Linkage | None:
+    """Ids of the decisions made ``label_delay_days`` before the period, and which of them have an outcome."""
     outcomes = spec.source.outcomes
     if outcomes is None:
         return None
@@ -75,7 +67,7 @@ def load_linkage(spec: RunbookSpec, window: Window) -> Linkage | None:
         frame = read_window(spec.source, span, [outcomes.request_id], table=outcomes.table, timestamp=outcomes.timestamp)
     else:
         frame = read_window(Source(path=outcomes.path), span, [outcomes.request_id], timestamp=outcomes.timestamp)
-    return Linkage(cohort=cohort, request_ids=ids.astype(str).tolist(), linked=set(frame[outcomes.request_id].astype(str)))
+    return checks.Linkage(cohort=cohort, request_ids=ids.astype(str).tolist(), linked=set(frame[outcomes.request_id].astype(str)))
 
 
 @task(**RETRY)
@@ -99,13 +91,12 @@ def chain_breaks(system: str) -> tuple[list[str], list[int]]:
 
 
 def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame, history: pd.DataFrame,
-               linkage: Linkage | None, as_of: datetime) -> list[checks.Check]:
+               linkage: checks.Linkage | None, as_of: datetime) -> list[checks.Check]:
     cols = spec.source.columns
-    cohort = pd.Series(linkage.request_ids, dtype="str") if linkage else None
+    checks.require_columns(spec, log)
     return [
         checks.completeness(spec, log),
-        checks.linkage(cohort, linkage.linked if linkage else set(), section,
-                       linkage.cohort.label() if linkage else "-"),
+        checks.linkage(linkage, section),
         checks.pii(spec, log, Detector(section.national_ids)),
         *checks.retention(section, history, cols.timestamp, cols.request_id, as_of),
         checks.oversight(spec, log, section),

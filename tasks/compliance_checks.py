@@ -19,6 +19,8 @@ from runbooks.spec import ComplianceSection, Comparison, ReviewRule, RunbookSpec
 from tasks.findings import Finding, Severity
 from tasks.pii import Detector
 from tasks.seals import SealCheck
+from tasks.sources import SourceError
+from tasks.windows import Window
 
 EXAMPLES = 5
 Verdict = Literal["pass", "violation", "not_measured"]
@@ -40,6 +42,20 @@ class Check(BaseModel):
         return Finding(key=self.name, severity=self.severity if self.verdict == "violation" else "info",
                        title=self.title, detail=f"rule: {self.rule}" + (f"; {self.regulation}" if self.regulation else ""),
                        evidence={"counts": self.counts, "examples": self.examples, "verdict": self.verdict})
+
+
+def require_columns(spec: RunbookSpec, frame: pd.DataFrame) -> None:
+    """Every column the compliance section names must exist in the log: one clear line otherwise."""
+    section, cols = spec.compliance, spec.source.columns
+    named = {"source.columns.text_fields": cols.text_fields}
+    if section and section.review_rule:
+        named["compliance.review_rule"] = section.review_rule.columns()
+    if section and section.override_column:
+        named["compliance.override_column"] = [section.override_column]
+    for field, columns in named.items():
+        if missing := [c for c in columns if c not in frame.columns]:
+            raise SourceError(f"{spec.system}: {field} names {', '.join(map(repr, missing))}, "
+                              f"not a column of {spec.source.table or spec.source.path!r}")
 
 
 def _examples(frame: pd.DataFrame, mask: pd.Series, id_column: str) -> list[str]:
@@ -81,25 +97,29 @@ def completeness(spec: RunbookSpec, frame: pd.DataFrame) -> Check:
     )
 
 
-def linkage(cohort: pd.Series | None, linked_ids: set[str], section: ComplianceSection, cohort_label: str) -> Check:
-    """The share of matured decisions whose outcome arrived: an audit must follow a decision to its result.
+class Linkage(BaseModel):
+    """The matured cohort (decisions ``label_delay_days`` before the period) and which of them have an outcome."""
 
-    ``cohort`` holds the request ids of the decisions made ``label_delay_days``
-    before the audited period, whose outcomes should all be known by its end.
-    """
-    if cohort is None:
+    cohort: Window
+    request_ids: list[str]
+    linked: set[str]
+
+
+def linkage(found: Linkage | None, section: ComplianceSection) -> Check:
+    """The share of matured decisions whose outcome arrived: an audit must follow a decision to its result."""
+    if found is None:
         return Check(name="outcome-linkage", title="Outcome linkage not measured: the runbook names no outcomes",
                      verdict="not_measured", rule="source.outcomes")
-    ids = cohort.astype(str).reset_index(drop=True)
-    linked = ids.isin(linked_ids)
+    ids = pd.Series(found.request_ids, dtype="str")
+    linked = ids.isin(found.linked)
     rate = float(linked.mean()) if len(ids) else None
     low = rate is not None and rate < section.min_linkage_rate
     text = "no decisions" if rate is None else f"{rate:.1%} of {len(ids):,} decisions"
     return Check(
-        name="outcome-linkage", title=f"Outcome linkage: {text} from {cohort_label} have their outcome",
+        name="outcome-linkage", title=f"Outcome linkage: {text} from {found.cohort.label()} have their outcome",
         verdict="violation" if low else "pass", severity="warning",
         rule=f"compliance.min_linkage_rate = {section.min_linkage_rate} (after source.outcomes.label_delay_days)",
-        counts={"cohort": cohort_label, "decisions": len(ids), "linked": int(linked.sum()), "rate": rate},
+        counts={"cohort": found.cohort.label(), "decisions": len(ids), "linked": int(linked.sum()), "rate": rate},
         examples=ids[~linked].head(EXAMPLES).tolist() if low else [],
     )
 

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import ComplianceSection, ReviewRule
 from tasks import compliance_checks as checks
+from tasks.sources import SourceError
+from tasks.windows import Window
 
 CATALOG = load_catalog(default_runbooks_dir())
 SUPPORT, FRAUD = CATALOG.get("support-assistant"), CATALOG.get("fraud-scoring")
@@ -75,3 +77,27 @@ def test_rules_are_declarative_and_validated() -> None:
         ReviewRule.model_validate({"any_of": [{"all_of": [{"column": "x", "op": "__import__", "value": 3}]}]})
     with pytest.raises(ValidationError, match="regular expression"):
         ComplianceSection.model_validate({"national_ids": [{"name": "bad", "pattern": "(unclosed"}]})
+
+
+def test_linkage_over_the_matured_cohort() -> None:
+    found = checks.Linkage(cohort=Window.parse("2026-11-01..2026-11-07"), request_ids=["a", "b", "c", "d"],
+                           linked={"a", "c"})
+    assert checks.linkage(found, FRAUD.compliance).counts["rate"] == 0.5
+    low = checks.linkage(found, FRAUD.compliance.model_copy(update={"min_linkage_rate": 0.9}))
+    assert low.verdict == "violation" and low.examples == ["b", "d"] and "2026-11-01..2026-11-07" in low.title
+
+
+def test_an_empty_period_gives_clear_verdicts() -> None:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in
+                          ["request_id", "ts", "model_version", "prompt_version", "user_message", "response"]})
+    results = [checks.completeness(SUPPORT, frame), checks.pii(SUPPORT, frame, checks.Detector()),
+               *checks.retention(SUPPORT.compliance, frame, "ts", "request_id", AS_OF),
+               checks.policy_drift(SUPPORT, frame, SUPPORT.compliance)]
+    assert [c.verdict for c in results] == ["violation", "pass", "pass", "pass", "pass"]
+    assert results[0].title == "Incomplete records: no decision column mapped"
+
+
+def test_a_rule_naming_a_missing_column_is_one_clear_error() -> None:
+    frame = pd.DataFrame({"request_id": ["a"], "decision": ["decline"]})
+    with pytest.raises(SourceError, match="compliance.review_rule names 'amount'"):
+        checks.require_columns(FRAUD, frame)
