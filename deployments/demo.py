@@ -42,26 +42,6 @@ DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
 }
 
 
-def tamper_drill(end: date, console: Console) -> DutyReport:
-    """Edit one logged answer on a sealed day, as an insider might, and show the next audit catching it."""
-    from sqlalchemy import create_engine, text
-
-    from flows.compliance_audit import compliance_audit
-
-    engine = create_engine(f"sqlite:///{steward_home() / 'demo.db'}")
-    day = end - timedelta(days=3)
-    with engine.begin() as connection:
-        row = connection.execute(text("SELECT request_id FROM support_interactions WHERE ts >= :d ORDER BY ts LIMIT 1"),
-                                 {"d": str(day)}).scalar_one()
-        connection.execute(text("UPDATE support_interactions SET response = 'Refund approved.' WHERE request_id = :r"),
-                           {"r": row})
-    engine.dispose()
-    report = compliance_audit(system="support-assistant", window=weekly_windows(end, [])[-1])
-    tamper = next(f for f in report.findings if f.key == "tamper-evidence")
-    console.print(f"  tamper drill: edited {row} on sealed day {day}; next audit: {tamper.title}", markup=False)
-    return report
-
-
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
     from deployments.simulator import incidents, write_demo_database
 
@@ -98,7 +78,10 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                     reports.append(report)
                     console.print(f"  ran {system} · {duty.value} · {window}: {report.status.value}", markup=False)
         if available(Duty.compliance):
-            reports.append(tamper_drill(end, console))
+            from deployments.compliance_demo import tamper_drill, versus_planted
+
+            versus_planted([r for r in reports if r.duty is Duty.compliance], console)
+            reports.append(tamper_drill(weekly_windows(end, [])[-1], console))
         posted, updated = len(fake.posted()), len(fake.posted("chat.update"))
 
     console.print("[bold]Summary per system[/bold] (latest window of each duty):")

@@ -25,7 +25,7 @@ from tasks.windows import Window
 def build_report(spec: RunbookSpec, window: Window, checks: list[Check], seals: list[SealCheck],
                  scope: dict[str, Any]) -> DutyReport:
     violations = [c for c in checks if c.verdict == "violation"]
-    headline = (f"{len(violations)} compliance violation(s): {', '.join(c.name for c in violations)}" if violations
+    headline = (f"{len(violations)} compliance violation(s): {'; '.join(c.title for c in violations)}" if violations
                 else f"All {sum(c.verdict == 'pass' for c in checks)} measured compliance checks pass")
     return DutyReport(
         system=spec.system, duty=Duty.compliance, window_start=window.start, window_end=window.end,
