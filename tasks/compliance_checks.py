@@ -140,6 +140,7 @@ def pii(spec: RunbookSpec, frame: pd.DataFrame, detector: Detector) -> Check:
         name="pii", verdict="violation" if hits else "pass", severity="critical",
         title=f"PII in logged text: {found}" if hits else f"No PII found in {', '.join(fields)}",
         rule="no personal data in logged free text (email, phone, card, IBAN, IP, compliance.national_ids)",
+        regulation=spec.compliance.regulation if spec.compliance else None,
         counts={"rows_scanned": len(frame), "fields": by_field,
                 "rows_with_pii": len(rows),
                 "detail": [h.model_dump(exclude={"request_ids"}) for h in hits]},

@@ -49,6 +49,8 @@ def test_true_positives(text: str, kind: str, value: str) -> None:
     "order #A-12345 on 2026-11-20 for $249.00 (E-404) at 12:30:45",
     "1111111111111111",                 # Luhn-valid but one repeated digit: a placeholder
     "invoice 20261120",                 # 8 digits, no phone shape
+    "write to support@localhost or @acme",  # no domain with a top-level part
+    "call 555 0132",                    # too few digits for a phone number
 ])
 def test_near_misses_stay_quiet(text: str) -> None:
     assert kinds(text) == []
