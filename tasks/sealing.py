@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import select
@@ -36,7 +36,7 @@ def seal_and_verify(
     """Recompute every sealed day among ``days``; seal the complete days (before ``now``) that have none."""
     hashes = day_hashes(frame, timestamp, key, text_fields)
     existing = sealed_days(session, system, log, days)
-    today = datetime.combine(now.astimezone(UTC).date(), time(), UTC).date()
+    today = now.astimezone(UTC).date()
     checks: list[SealCheck] = []
     for day in sorted(days):
         rows, content = hashes.get(day, (0, EMPTY_DAY))
