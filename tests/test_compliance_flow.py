@@ -77,6 +77,8 @@ def test_audit_finds_every_leak_counts_exactly_and_shows_no_pii(prefect_api, dem
     assert {c["name"] for c in pack["checks"]} >= {"completeness", "outcome-linkage", "pii", "retention-expired",
                                                    "retention-gaps", "human-oversight", "policy-drift", "tamper-evidence"}
     assert len(pack["seals"]) == 14 and all(re.fullmatch("[0-9a-f]{64}", s["seal_hash"]) for s in pack["seals"])
+    page = Path(report.report_path).read_text()
+    assert all(s["seal_hash"] in page for s in pack["seals"]) and "Scope" in page and "tamper-evidence" in page
     assert any("Compliance audit" in m.get("text", "") for m in slack.posted())
 
     outputs = every_output(demo_home, report, slack, caplog)
