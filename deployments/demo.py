@@ -58,12 +58,18 @@ def monthly_windows(end: date, incident_days: list[date]) -> list[str]:
     return labels
 
 
+def weekly_windows(end: date, incident_days: list[date]) -> list[str]:
+    """The last two weeks: the first audit seals its days, the second shows the chain continuing."""
+    return [f"{end - timedelta(days=13)}..{end - timedelta(days=7)}", f"{end - timedelta(days=6)}..{end}"]
+
+
 # Which windows the demo replays for each duty, given the last day and the first days of its incidents.
 DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
     Duty.drift: nightly_windows,
     Duty.outcomes: outcome_windows,
     Duty.refresh: refresh_window,
     Duty.cost: monthly_windows,
+    Duty.compliance: weekly_windows,
 }
 
 
@@ -111,6 +117,11 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                     report = flow(system=system, window=window)
                     reports.append(report)
                     console.print(f"  ran {system} · {duty.value} · {window}: {report.status.value}", markup=False)
+        if available(Duty.compliance):
+            from deployments.compliance_demo import tamper_drill, versus_planted
+
+            versus_planted([r for r in reports if r.duty is Duty.compliance], console)
+            reports.append(tamper_drill(weekly_windows(end, [])[-1], console))
         posted, updated = len(fake.posted()), len(fake.posted("chat.update"))
 
     console.print("[bold]Summary per system[/bold] (latest window of each duty):")

@@ -12,6 +12,7 @@ DUTY_FLOWS: dict[Duty, str] = {
     Duty.outcomes: "flows.outcome_review:outcome_review",
     Duty.refresh: "flows.model_refresh:model_refresh",
     Duty.cost: "flows.cost_review:cost_review",
+    Duty.compliance: "flows.compliance_audit:compliance_audit",
 }
 
 

@@ -299,12 +299,63 @@ class CostSection(DutySection):
     forecast_trailing_days: int = Field(default=7, ge=1, le=31)
 
 
+class Comparison(Strict):
+    """One test on one column of a log row, e.g. ``{column: amount, op: ">", value: 5000}``."""
+
+    column: str = Field(min_length=1)
+    op: Literal["==", "!=", ">", ">=", "<", "<=", "in"]
+    value: str | float | int | bool | list[str | float | int]
+
+    @model_validator(mode="after")
+    def _list_only_for_in(self) -> Comparison:
+        if (self.op == "in") != isinstance(self.value, list):
+            raise ValueError("'in' takes a list of values; the other operators take one value")
+        return self
+
+
+class AllOf(Strict):
+    all_of: list[Comparison] = Field(min_length=1)
+
+
+class ReviewRule(Strict):
+    """Which decisions need a human: any group matches when all of its comparisons hold (no eval)."""
+
+    any_of: list[AllOf] = Field(min_length=1)
+
+    def columns(self) -> list[str]:
+        return list(dict.fromkeys(c.column for group in self.any_of for c in group.all_of))
+
+
+class NationalId(Strict):
+    """A national id format to look for in logged text: a regex and an optional checksum."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    pattern: str = Field(min_length=3)
+    checksum: Literal["luhn", "mod97"] | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+
 class ComplianceSection(DutySection):
     schedule: Schedule | None = Schedule(cron="0 5 * * 1")
     retention_days: int | None = Field(default=None, ge=1)
     min_retention_days: int | None = Field(default=None, ge=1)
     approved_policy_versions: list[str] = []
     regulation: str | None = None
+    review_rule: ReviewRule | None = Field(default=None, description="Decisions that need human review.")
+    override_column: str | None = Field(
+        default=None, description="The final (human) decision; differs from source.columns.decision = override."
+    )
+    min_reviewed_share: float = Field(default=1.0, ge=0, le=1)
+    national_ids: list[NationalId] = []
+    min_linkage_rate: float = Field(default=0.0, ge=0, le=1, description="Below it, outcome linkage is a finding.")
 
     @model_validator(mode="after")
     def _retention_consistent(self) -> ComplianceSection:

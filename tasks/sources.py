@@ -99,7 +99,7 @@ def read_window(
     engine, log = sql_table(source, table)
     require_columns(log, wanted)
     ts = log.c[timestamp]
-    start, end = _bounds(engine, window)
+    start, end = as_column_time(engine, window.start), as_column_time(engine, window.end)
     query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
     try:
         with engine.connect() as connection:
@@ -119,20 +119,13 @@ def count_rows(source: Source, window: Window) -> int:
     engine = _engine(source_url(source))
     assert source.table
     log = _table(engine, source.table)
-    start, end = _bounds(engine, window)
+    start, end = as_column_time(engine, window.start), as_column_time(engine, window.end)
     ts = log.c[timestamp]
     try:
         with engine.connect() as connection:
             return int(connection.execute(select(func.count()).where(and_(ts >= start, ts < end))).scalar_one())
     except SQLAlchemyError as exc:
         raise SourceError(f"counting {source.table!r} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
-
-
-def _bounds(engine: Engine, window: Window) -> tuple[datetime, datetime]:
-    """SQLite stores naive UTC: compare naive there, aware elsewhere."""
-    if engine.dialect.name == "sqlite":
-        return window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)
-    return window.start, window.end
 
 
 def _dataset(pattern: str, columns: list[str]) -> ds.Dataset:
@@ -179,3 +172,24 @@ def _timestamp_bound(source: Source, column: str, newest: bool) -> datetime | No
         return None
     stamp = pd.Timestamp(value)
     return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+
+
+def log_columns(source: Source) -> list[str]:
+    """Every column of the log, in table order: what a seal covers."""
+    if source.path:
+        return list(_dataset(source.path, []).schema.names)
+    assert source.table
+    return list(_table(_engine(source_url(source)), source.table).c.keys())
+
+
+def sql_log(source: Source) -> tuple[Engine, Table]:
+    """The log's engine and table, for the one duty allowed to write to it: the approved purge."""
+    if source.path or not source.table:
+        raise SourceError(f"{source.path!r} is a file log: expire it with your storage's lifecycle rules, not Steward")
+    engine = _engine(source_url(source))
+    return engine, _table(engine, source.table)
+
+
+def as_column_time(engine: Engine, moment: datetime) -> datetime:
+    """``moment`` as the log's timestamp column holds it: SQLite stores naive UTC."""
+    return moment.replace(tzinfo=None) if engine.dialect.name == "sqlite" else moment
