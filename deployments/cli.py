@@ -56,6 +56,7 @@ RunbooksOption = Annotated[
     Path | None, typer.Option("--runbooks", help="Runbooks folder (default: $STEWARD_RUNBOOKS or ./runbooks).")
 ]
 FormatOption = Annotated[str, typer.Option("--format", help="table or json.")]
+ReceiverPortOption = Annotated[int, typer.Option(help="Approval receiver port (Slack's Request URL: POST /slack/events).")]
 
 
 def _catalog(path: Path | None) -> Catalog:
@@ -352,16 +353,17 @@ def list_deployments(
 @app.command()
 def serve(
     limit: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 4,
+    receiver_port: ReceiverPortOption = 3000,
     runbooks: RunbooksOption = None,
 ) -> None:
-    """Serve every runbook's deployments from this process against PREFECT_API_URL, until Ctrl-C."""
+    """Serve every runbook's deployments and the approval receiver against PREFECT_API_URL, until Ctrl-C."""
     from deployments.plan import plan_deployments
     from deployments.serve import api_url_or_fail, serve_plans
 
     plans = plan_deployments(_catalog(runbooks))
     api = api_url_or_fail()
     out.print(f"serving {len(plans)} deployment(s) against {api}; Ctrl-C stops", markup=False)
-    serve_plans(plans, limit=limit)
+    serve_plans(plans, limit=limit, receiver_port=receiver_port, say=lambda msg: out.print(msg, markup=False))
 
 
 @app.command()
@@ -369,14 +371,16 @@ def up(
     port: Annotated[int, typer.Option(help="Prefect server and UI port.")] = 4200,
     host: Annotated[str, typer.Option(help="Bind address (keep loopback unless behind a proxy).")] = "127.0.0.1",
     limit: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 4,
+    receiver_port: ReceiverPortOption = 3000,
     runbooks: RunbooksOption = None,
 ) -> None:
-    """Start a local Prefect server with its UI, the ops store and every deployment; Ctrl-C stops all."""
+    """Start a local Prefect server with its UI, the ops store, every deployment and the approval receiver."""
     from deployments.plan import plan_deployments
     from deployments.up import run_up
 
     plans = plan_deployments(_catalog(runbooks))
-    run_up(plans, host=host, port=port, limit=limit, say=lambda msg: out.print(msg, markup=False))
+    run_up(plans, host=host, port=port, limit=limit, receiver_port=receiver_port,
+           say=lambda msg: out.print(msg, markup=False))
 
 
 @app.command()

@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -164,16 +166,33 @@ def serve_in_background(receiver: Receiver, host: str = "127.0.0.1", port: int =
     return server
 
 
-def serve_forever(receiver: Receiver, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> None:
-    """The ``steward approvals serve`` loop: answer clicks, and tend pending requests every ``sweep_seconds``."""
+def start(receiver: Receiver, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> Callable[[], None]:
+    """Answer clicks and tend pending requests every ``sweep_seconds`` in the background; returns the stop."""
     server = serve_in_background(receiver, host, port)
-    stop = threading.Event()
-    try:
-        while not stop.wait(sweep_seconds):
+    stopping = threading.Event()
+
+    def sweep_loop() -> None:
+        while not stopping.wait(sweep_seconds):
             try:
                 receiver.sweep()
             except Exception:  # noqa: BLE001 - keep serving clicks through a store hiccup
                 log.exception("approval sweep failed")
-    finally:
+
+    threading.Thread(target=sweep_loop, name="approval-sweep", daemon=True).start()
+
+    def stop() -> None:
+        stopping.set()
         server.shutdown()
         receiver.followups.shutdown(wait=True)
+
+    return stop
+
+
+def serve_forever(receiver: Receiver, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> None:
+    """The ``steward approvals serve`` loop, until Ctrl-C."""
+    stop = start(receiver, host, port, sweep_seconds)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        stop()

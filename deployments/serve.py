@@ -38,11 +38,33 @@ def runner_deployments(plans: list[DeploymentPlan]) -> list[Any]:
     ]
 
 
-def serve_plans(plans: list[DeploymentPlan], limit: int) -> None:
-    """Block, running scheduled and triggered runs, until Ctrl-C or SIGTERM."""
+def serve_plans(plans: list[DeploymentPlan], limit: int, receiver_port: int, say: Callable[[str], None]) -> None:
+    """Block, running scheduled and triggered runs and answering approval clicks, until Ctrl-C or SIGTERM."""
     from prefect import serve
 
-    serve(*runner_deployments(plans), pause_on_shutdown=False, print_starting_message=False, limit=limit)
+    stop_receiver = start_receiver(receiver_port, say)
+    try:
+        serve(*runner_deployments(plans), pause_on_shutdown=False, print_starting_message=False, limit=limit)
+    finally:
+        stop_receiver()
+
+
+def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1") -> Callable[[], None]:
+    """The Slack approval receiver beside the deployments, when a signing secret is configured."""
+    from deployments.receiver import Receiver, signing_secret, start
+
+    try:
+        secret = signing_secret()
+    except StewardError:
+        say("approval receiver off: no Slack signing secret (STEWARD_SLACK_SIGNING_SECRET); "
+            "owners can still decide with the Resume form of the paused run in the Prefect UI")
+        return lambda: None
+    try:
+        stop = start(Receiver(secret), host, port)
+    except OSError as exc:
+        raise StewardError(f"the approval receiver cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    say(f"approval receiver: http://{host}:{port}/slack/events")
+    return stop
 
 
 class TriggeredRun(BaseModel):

@@ -79,7 +79,8 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_up(plans: list[DeploymentPlan], host: str, port: int, limit: int, say: Callable[[str], None]) -> None:
+def run_up(plans: list[DeploymentPlan], host: str, port: int, limit: int, receiver_port: int,
+           say: Callable[[str], None]) -> None:
     """Start what is missing, serve until interrupted, then stop what this call started."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -101,7 +102,7 @@ def run_up(plans: list[DeploymentPlan], host: str, port: int, limit: int, say: C
         with temporary_settings({PREFECT_API_URL: api}):
             say(f"serving {len(plans)} deployment(s): " + ", ".join(p.full_name for p in plans))
             say("Ctrl-C stops everything started here")
-            serve_plans(plans, limit=limit)
+            serve_plans(plans, limit=limit, receiver_port=receiver_port, say=say)
     finally:
         if server is not None:
             say("stopping the Prefect server")

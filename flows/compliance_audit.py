@@ -21,7 +21,7 @@ from runbooks.spec import ComplianceSection, RunbookSpec, Source
 from tasks import compliance_checks as checks
 from tasks.compliance_notify import send_summary
 from tasks.compliance_report import build_report, check_rows, write_evidence_pack
-from tasks.duty import settle
+from tasks.duty import duty_failed, settle
 from tasks.findings import DutyReport
 from tasks.pii import Detector
 from tasks.retry import RETRY
@@ -122,7 +122,7 @@ def _run_name() -> str:
     return f"compliance/{params['system']}/{params.get('window') or 'last-7-days'}"
 
 
-@flow(name="compliance-audit", flow_run_name=_run_name)
+@flow(name="compliance-audit", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
 def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
     logger = get_run_logger()

@@ -23,7 +23,7 @@ from tasks.cost_data import load_aggregates
 from tasks.cost_report import top_lines, write_cost_report
 from tasks.cost_review import review
 from tasks.cost_spend import Period
-from tasks.duty import settle
+from tasks.duty import duty_failed, settle
 from tasks.findings import DutyReport
 from tasks.retry import RETRY
 from tasks.slack.summary import post_summary
@@ -59,7 +59,7 @@ def _run_name() -> str:
     return f"cost/{params['system']}/{params.get('window') or 'last-month'}"
 
 
-@flow(name="cost-review", flow_run_name=_run_name)
+@flow(name="cost-review", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
 def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Review one month (default: the previous calendar month, UTC) of the system's spend."""
     logger = get_run_logger()

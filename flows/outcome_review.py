@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 
 from runbooks.loader import Catalog, load_catalog
 from runbooks.spec import RunbookSpec, SystemKind
-from tasks.duty import settle
+from tasks.duty import duty_failed, settle
 from tasks.findings import DutyReport
 from tasks.outcome_data import load_outcome_frame, outcomes_arrived_until
 from tasks.outcome_estimate import calibrate, rows_in, with_probabilities
@@ -117,7 +117,7 @@ def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: 
     return settle(report, catalog)
 
 
-@flow(name="outcome-review", flow_run_name=_run_name)
+@flow(name="outcome-review", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
 def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
     catalog = load_catalog(Path(runbooks) if runbooks else None)
