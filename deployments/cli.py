@@ -208,7 +208,7 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
     from tasks.slack.notifier import describe_destination
     from tasks.store.alerts import active_alerts
     from tasks.store.database import open_store
-    from tasks.store.results import latest_results
+    from tasks.store.results import latest_judged, latest_results
 
     from deployments.plan import plan_deployments
 
@@ -219,7 +219,7 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
         for name, spec in sorted(catalog.specs.items()):
             latest = latest_results(session, name)
             alerts = active_alerts(session, name)
-            sla = latest.get(Duty.outcomes.value)
+            sla = latest_judged(session, name, Duty.outcomes.value)
             summary[name] = {
                 "owner": f"{spec.owner.name} ({spec.owner.role})",
                 "duties": {
@@ -235,7 +235,7 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                      "since": f"{a.first_seen:%Y-%m-%d}", "seen": a.occurrences, "delivery": describe_destination(a)}
                     for a in alerts
                 ],
-                "sla": "unknown (outcome review not run yet)" if sla is None else sla.status,
+                "sla": "unknown (no outcome review judged yet)" if sla is None else f"{sla.status} ({sla.window_start:%Y-%m-%d})",
                 "triggers": {
                     d.value: {"schedule": f"{p.cron} {p.timezone}" if p.cron else "manual",
                               "cli": f"steward run {d.value} {name} --deployment",

@@ -21,7 +21,7 @@ from tasks.slack.notifier import deliver, destination, slack_client, slack_confi
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
 from tasks.findings import AlertRef, DutyReport, Finding
-from tasks.store.models import Alert, Delivery
+from tasks.store.models import Alert, CheckStatus, Delivery
 from tasks.store.results import record_result
 
 def _summary(report: DutyReport, findings: list[Finding]) -> str:
@@ -68,8 +68,9 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
         )
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
     firing = [report.duty.value] if alerting else []
-    for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
-        refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
+    if report.status is not CheckStatus.skipped:  # a window that was not judged is no evidence of recovery
+        for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
+            refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
     return report.model_copy(update={"alerts": refs})
 
 

@@ -69,6 +69,11 @@ def test_slice_breach_alerts_and_a_sustained_one_recommends_a_refresh(prefect_ap
         assert (alert.state, alert.occurrences, alert.playbook.endswith("outcomes.md")) == ("open", 4, True)
     assert len(slack.posted()) == 1
 
+    estimate_only = outcome_review(system=FRAUD, window="2026-11-20")  # not judged: no evidence of recovery
+    assert estimate_only.status == "skipped" and estimate_only.alerts == []
+    with open_store().session() as session:
+        assert session.get_one(Alert, opened.id).state == "open"
+
     html = Path(again.report_path).read_text()
     assert html.count("<svg") >= 5 and "recall per channel" in html and "channel=app" in html
     with get_client(sync_client=True) as client:
