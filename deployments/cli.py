@@ -466,7 +466,7 @@ def purge(
     runbooks: RunbooksOption = None,
 ) -> None:
     """Delete log rows past retention: first records a request for the owner, then runs it once approved."""
-    from tasks.compliance_notify import tell_owner
+    from tasks.approval import post_request
     from tasks.purge import execute_purge, plan_purge, request_purge
     from tasks.store.database import open_store
 
@@ -483,7 +483,7 @@ def purge(
         return
     with open_store().session() as session:
         request = request_purge(session, spec, plan)
-    tell_owner(spec, f"Approval needed: {request.summary}. Request {request.id}.")
+    post_request(request.id, spec.owner)
     out.print(f"{system}: {plan.rows:,} rows of {plan.table} are past retention (before {plan.cutoff:%Y-%m-%d}). "
               f"Nothing deleted. Approval request {request.id} sent to {spec.owner.name}; once approved run "
               f"'steward purge {system} --approval {request.id}'")

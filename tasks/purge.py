@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from runbooks.spec import RunbookSpec
 from tasks.errors import StewardError
 from tasks.sources import as_column_time, sql_log
+from tasks.approval import message_payload
 from tasks.store.approvals import request_approval
 from tasks.store.audit import append_audit
 from tasks.store.models import ApprovalRequest, ApprovalState, LogSeal, utcnow
@@ -71,12 +72,15 @@ def plan_purge(spec: RunbookSpec, now: datetime | None = None) -> PurgePlan:
 
 def request_purge(session: Session, spec: RunbookSpec, plan: PurgePlan) -> ApprovalRequest:
     """Record the request for the owner (and backup) to decide; deletes nothing."""
+    summary = (f"Delete {plan.rows:,} rows of {plan.table} logged before {plan.cutoff:%Y-%m-%d} "
+               f"(retention {spec.compliance.retention_days if spec.compliance else '?'} days)")
+    text = f"Retention purge for {spec.system}: {summary}?"
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f":wastebasket: *{text}*\nThe rows are pinned "
+               f"by the hash of their ids (`{plan.ids_hash[:12]}…`): rows that change before execution void the approval."}}]
     return request_approval(
-        session, system=spec.system, action=ACTION,
-        summary=f"Delete {plan.rows:,} rows of {plan.table} logged before {plan.cutoff:%Y-%m-%d} "
-                f"(retention {spec.compliance.retention_days if spec.compliance else '?'} days)",
+        session, system=spec.system, action=ACTION, summary=summary,
         approvers=[spec.owner.slack_user_id, spec.owner.backup.slack_user_id],
-        payload=plan.model_dump(mode="json"), timeout=APPROVAL_TIMEOUT,
+        payload={**plan.model_dump(mode="json"), **message_payload(text, blocks)}, timeout=APPROVAL_TIMEOUT,
     )
 
 

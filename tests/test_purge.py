@@ -110,3 +110,32 @@ def test_purge_in_the_store_database_is_one_transaction(tmp_path) -> None:
     with store.session() as session:
         assert execute_purge(session, spec, approval).rows == 1
     assert remaining(url) == 1
+
+
+def test_owner_approves_a_purge_with_the_signed_slack_button(log_url: str, fake_slack, monkeypatch) -> None:
+    """The same path as a model promotion: Block Kit buttons, a signed click, the receiver decides."""
+    from deployments.receiver import Receiver
+    from tasks.approval import post_request
+    from tasks.store.database import open_store
+    from test_approvals import SECRET, click, signed
+
+    monkeypatch.setenv("STEWARD_SLACK_BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", fake_slack.api_url)
+    spec = spec_for(log_url)
+    with open_store().session() as session:
+        request_id = request_purge(session, spec, plan_purge(spec)).id
+    post_request(request_id, spec.owner)
+    [message] = fake_slack.posted()
+    buttons = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+    assert message["channel"] == OWNER and {b["value"] for b in buttons} == {request_id}
+    assert "Delete 5 rows of log" in message["text"]
+
+    receiver = Receiver(SECRET)
+    assert receiver.handle(*signed(click(request_id, "U09MALLORY"))) == 200  # refused: not an approver
+    with open_store().session() as session, pytest.raises(PurgeRefused, match="pending"):
+        execute_purge(session, spec, request_id)
+    assert receiver.handle(*signed(click(request_id, BACKUP))) == 200
+    with open_store().session() as session:
+        plan = execute_purge(session, spec, request_id)
+    assert plan.rows == 5 and remaining(log_url) == 5
+    receiver.followups.shutdown(wait=True)
