@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def _history(report: DutyReport) -> list[tuple[str, dict[str, Any]]]:
     return [*past, (report.window.label(), report.metrics)]
 
 
-def _series(history: list[tuple[str, dict[str, Any]]], pick) -> list[float | None]:  # type: ignore[no-untyped-def]
+def _series(history: list[tuple[str, dict[str, Any]]], pick: Callable[[dict[str, Any]], float | None]) -> list[float | None]:
     """One value per stored window; a gap where an older window lacks the metric (a runbook change, a skip)."""
     values = []
     for _, metrics in history:
