@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,8 @@ def _history(report: DutyReport) -> list[tuple[str, dict[str, Any]]]:
     return [*past, (report.window.label(), report.metrics)]
 
 
-def _series(history: list[tuple[str, dict[str, Any]]], pick) -> list[float | None]:  # type: ignore[no-untyped-def]
+def _series(history: list[tuple[str, dict[str, Any]]], pick: Callable[[dict[str, Any]], float | None]) -> list[float | None]:
+    """One value per stored window; a gap where an older window lacks the metric (a runbook change, a skip)."""
     values = []
     for _, metrics in history:
         try:
@@ -153,4 +155,4 @@ def _auc_change(report: DutyReport) -> str:
     before = ((report.metrics.get("reference") or {}).get("total") or {}).get("metrics", {}).get("roc_auc")
     if now is None or before is None:
         return ""
-    return f" (headline ROC AUC {now:.3f}, {now - before:+.4f} vs the reference period)"
+    return f" (headline ROC AUC {now:.3f}, {now - before:+.4f} vs the reference period)".replace("-", "−")

@@ -114,7 +114,7 @@ def _llm_app(segment: Segment, known: pd.DataFrame, rows: pd.DataFrame, section:
     failed = None
     if resolved is not None or escalated is not None:
         neither = [1 - x for x in (resolved, escalated) if x is not None]
-        failed = np.prod(neither, axis=0) if len(known) else np.array([])
+        failed = np.prod(neither, axis=0)
     metrics: dict[str, float | None] = {}
     for metric, values, base in (("resolution_rate", resolved, known), ("escalation_rate", escalated, known),
                                  ("failure_rate", failed, known),
