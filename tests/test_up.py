@@ -69,8 +69,12 @@ class Up:
         self.log = (self.home / "up.log").open("a")
         self.process = subprocess.Popen([sys.executable, "-m", "deployments.cli", "up", "--port", str(self.port)],
                                         cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        from deployments.plan import plan_deployments
+        from runbooks.loader import load_catalog
+
+        planned = {p.full_name for p in plan_deployments(load_catalog(REPO / "runbooks"))}
         deadline = time.monotonic() + 150
-        while not self.deployments():
+        while not planned <= set(self.deployments()):
             assert self.process.poll() is None, (self.home / "up.log").read_text()
             assert time.monotonic() < deadline, "steward up did not serve its deployments in time"
             time.sleep(1)
@@ -106,7 +110,9 @@ def up(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
 
 def test_up_serves_one_deployment_per_duty_and_system_with_runbook_schedules(up: Up) -> None:
     served = up.deployments()
-    assert {"drift-check/fraud-scoring", "drift-check/support-assistant"} <= set(served)
+    assert {"drift-check/fraud-scoring", "drift-check/support-assistant", "outcome-review/fraud-scoring",
+            "cost-review/support-assistant", "compliance-audit/fraud-scoring", "model-refresh/fraud-scoring"} <= set(served)
+    assert served["model-refresh/fraud-scoring"]["schedules"] == []  # refresh is triggered, not scheduled
     [schedule] = served["drift-check/fraud-scoring"]["schedules"]
     assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"], schedule["active"]) == ("0 2 * * *", "UTC", True)
 
