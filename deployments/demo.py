@@ -87,7 +87,9 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                     report = flow(system=system, window=window)
                     reports.append(report)
                     console.print(f"  ran {system} · {duty.value} · {window}: {report.status.value}", markup=False)
-        posted, updated = len(fake.posted()), len(fake.posted("chat.update"))
+        # Duty summaries (tasks/slack/summary.py) open with a header block; alerts do not.
+        summaries = sum(1 for m in fake.posted() if (m.get("blocks") or [{}])[0].get("type") == "header")
+        posted, updated = len(fake.posted()) - summaries, len(fake.posted("chat.update"))
 
     console.print("[bold]Summary per system[/bold] (latest window of each duty):")
     latest = {(r.system, r.duty): r for r in sorted(reports, key=lambda r: r.window_end)}
@@ -101,7 +103,7 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
         if missing:
             console.print(f"    not built yet: {', '.join(missing)}", markup=False)
     console.print(f"Slack (local fake): {posted} alert(s) posted to owners, {updated} message update(s) for repeat "
-                  f"or recovered incidents.")
+                  f"or recovered incidents, {summaries} duty summaries.")
     console.print(f"Next: [bold]steward status[/bold], [bold]steward run drift fraud-scoring --window {end}[/bold]"
                   f" · demo took {time.monotonic() - started:.0f} s")
     return 0
