@@ -13,7 +13,7 @@ from functools import cache
 
 import pandas as pd
 import pyarrow.dataset as ds
-from sqlalchemy import Engine, MetaData, Table, and_, func, select
+from sqlalchemy import Column, Engine, MetaData, Table, and_, func, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
 
 from runbooks.spec import Source
@@ -81,6 +81,14 @@ def sql_table(source: Source, table: str | None = None) -> tuple[Engine, Table]:
     return engine, _table(engine, name)
 
 
+def sql_bounds(engine: Engine, column: Column, window: Window) -> tuple[datetime, datetime]:
+    """The window's bounds as ``column`` compares them: naive timestamp columns hold UTC, so they get
+    naive bounds (an aware bound would be read in the session's time zone)."""
+    if engine.dialect.name == "sqlite" or not getattr(column.type, "timezone", False):
+        return window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)
+    return window.start, window.end
+
+
 def require_columns(table: Table, columns: list[str]) -> None:
     missing = [c for c in columns if c not in table.c]
     if missing:
@@ -99,8 +107,7 @@ def read_window(
     engine, log = sql_table(source, table)
     require_columns(log, wanted)
     ts = log.c[timestamp]
-    naive = engine.dialect.name == "sqlite"
-    start, end = (window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)) if naive else (window.start, window.end)
+    start, end = sql_bounds(engine, ts, window)
     query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
     try:
         with engine.connect() as connection:
