@@ -176,10 +176,28 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1]) * {"K": 1e3, "M": 1e6}[text[-1]]) if text[-1] in "KM" else int(text)
 
 
+def report(size: int, backend: str, runs: dict[str, dict], saved: dict[tuple[int, str], dict]) -> None:
+    """Print this run's lines and merge them into the saved results; ratios when both paths have a time."""
+    row = saved.setdefault((size, backend), {"calls": size, "database": backend})
+    for path, run in runs.items():
+        rate = size / run["seconds"] if "seconds" in run else None
+        print(f"{size / 1e6:>5g}M {backend:<10} {path:<9} "
+              + (f"{run['seconds']:>8.2f} {rate:>12,.0f} " if rate else f"{run.get('error', '?'):>21} ")
+              + (f"{run['peak_mb']:>8,.0f}" if run["peak_mb"] else f"{'?':>8}"), flush=True)
+        row[path] = {**run, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    push, naive = row.get("pushdown", {}), row.get("naive", {})
+    if "seconds" in push and "seconds" in naive:
+        same = all(push[k] == naive[k] for k in ("groups", "calls", "tokens_in"))
+        row["speedup"], row["memory_ratio"] = naive["seconds"] / push["seconds"], naive["peak_mb"] / push["peak_mb"]
+        print(f"       naive / pushdown: {row['speedup']:.1f}× the time, {row['memory_ratio']:.1f}× the memory; "
+              f"same result: {'yes' if same else 'NO'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1M,10M")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--paths", default="pushdown,naive")
     parser.add_argument("--pg-url", default=os.environ.get("STEWARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--memory-cap-gb", type=float, default=8.0)
     parser.add_argument("--child", choices=["pushdown", "naive"])
@@ -189,7 +207,7 @@ def main() -> None:
         child(args.child, args.url, args.memory_cap_gb)
         return
 
-    results = []
+    saved = {(r["calls"], r["database"]): r for r in json.loads(RESULTS.read_text())} if RESULTS.exists() else {}
     print(f"{'calls':>6} {'database':<10} {'path':<9} {'seconds':>8} {'rows/s':>12} {'peak MB':>8}")
     for size in (parse_size(s) for s in args.sizes.split(",")):
         for backend in args.backends.split(","):
@@ -197,26 +215,13 @@ def main() -> None:
             url = sqlite_log(size) if backend == "sqlite" else postgres_log(args.pg_url, size)
             print(f"# {backend} log of {size:,} calls ready in {time.perf_counter() - started:.0f} s", flush=True)
             try:
-                runs = {path: measure(path, url, args.memory_cap_gb) for path in ("pushdown", "naive")}
+                runs = {path: measure(path, url, args.memory_cap_gb) for path in args.paths.split(",")}
             finally:
                 if backend == "postgresql":
                     drop_postgres(args.pg_url)
-            for path, run in runs.items():
-                rate = size / run["seconds"] if "seconds" in run else None
-                print(f"{size / 1e6:>5g}M {backend:<10} {path:<9} "
-                      + (f"{run['seconds']:>8.2f} {rate:>12,.0f} " if rate else f"{run.get('error', '?'):>21} ")
-                      + (f"{run['peak_mb']:>8,.0f}" if run["peak_mb"] else f"{'?':>8}"), flush=True)
-            push, naive = runs["pushdown"], runs["naive"]
-            row = {"calls": size, "database": backend, "pushdown": push, "naive": naive,
-                   "at": datetime.now(UTC).isoformat(timespec="seconds")}
-            if "seconds" in push and "seconds" in naive:
-                same = (push["groups"], push["calls"], push["tokens_in"]) == (naive["groups"], naive["calls"], naive["tokens_in"])
-                row["speedup"], row["memory_ratio"] = naive["seconds"] / push["seconds"], naive["peak_mb"] / push["peak_mb"]
-                print(f"       naive / pushdown: {row['speedup']:.1f}× the time, {row['memory_ratio']:.1f}× the memory; "
-                      f"same result: {'yes' if same else 'NO'}")
-            results.append(row)
+            report(size, backend, runs, saved)
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
+    RESULTS.write_text(json.dumps(list(saved.values()), indent=2))
     print(f"results: {RESULTS.relative_to(HERE.parent)}")
 
 

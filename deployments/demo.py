@@ -122,7 +122,9 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
 
             versus_planted([r for r in reports if r.duty is Duty.compliance], console)
             reports.append(tamper_drill(weekly_windows(end, [])[-1], console))
-        posted, updated = len(fake.posted()), len(fake.posted("chat.update"))
+        # Duty summaries (tasks/slack/summary.py) open with a header block; alerts do not.
+        summaries = sum(1 for m in fake.posted() if (m.get("blocks") or [{}])[0].get("type") == "header")
+        posted, updated = len(fake.posted()) - summaries, len(fake.posted("chat.update"))
 
     console.print("[bold]Summary per system[/bold] (latest window of each duty):")
     latest = {(r.system, r.duty): r for r in sorted(reports, key=lambda r: r.window_end)}
@@ -139,7 +141,8 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
         if missing:
             console.print(f"    not built yet: {', '.join(missing)}", markup=False)
     console.print(f"Slack (local fake): {posted} message(s) posted to owners, {updated} message update(s) for repeat "
-                  f"or recovered incidents and decisions; {len(approved)} approval(s) clicked by the owner.")
+                  f"or recovered incidents and decisions, {summaries} duty summaries; {len(approved)} approval(s) "
+                  f"clicked by the owner.")
     console.print(f"Next: [bold]steward status[/bold], [bold]steward run drift fraud-scoring --window {end}[/bold]"
                   f" · demo took {time.monotonic() - started:.0f} s")
     return 0

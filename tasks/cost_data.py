@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from runbooks.spec import RunbookSpec
-from tasks.sources import SourceError, SourceUnavailable, read_window, require_columns, sql_table
+from tasks.sources import SourceError, SourceUnavailable, read_window, require_columns, sql_bounds, sql_table
 from tasks.store.database import redact
 from tasks.windows import Window
 
@@ -64,9 +64,7 @@ def aggregate_sql(spec: RunbookSpec, period: Window) -> pd.DataFrame:
     ts = log.c[ts_name]
     dialect = engine.dialect.name
     aware = bool(getattr(ts.type, "timezone", False))
-    start, end = period.start, period.end
-    if dialect == "sqlite" or not aware:
-        start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    start, end = sql_bounds(engine, ts, period)
 
     def col(name: str) -> ColumnElement:
         return log.c[cols[name]] if cols[name] else literal(0)

@@ -53,14 +53,16 @@ def tokens_month_over_month(current: pd.DataFrame, previous: pd.DataFrame) -> li
     now, before = per_call(current), per_call(previous)
     return [{"route": route, "template": template, "calls": int(r["calls"]), "tokens_in_per_call": round(r["tin"], 1),
              "tokens_out_per_call": round(r["tout"], 1),
-             "previous_tokens_in_per_call": round(before.loc[(route, template), "tin"], 1) if (route, template) in before.index else None}
+             "previous_tokens_in_per_call": round(before.at[(route, template), "tin"], 1)
+             if (route, template) in before.index else None}
             for (route, template), r in now.iterrows()]
 
 
 def _budget_findings(b: Budget, currency: str, period: Period) -> list[Finding]:
     if b.budget is None:
         return []
-    evidence = {"spend": round(b.spend, 2), "budget": round(b.budget, 2), "forecast": None if b.forecast is None else round(b.forecast, 2)}
+    evidence = {"spend": round(b.spend, 2), "budget": round(b.budget, 2),
+                "forecast": None if b.forecast is None else round(b.forecast, 2)}
     if b.over:
         return [Finding(key="budget", severity="critical",
                         title=f"Spend {money(b.spend, currency)} is over the budget of {money(b.budget, currency)}",
@@ -92,6 +94,38 @@ def _recommendation_finding(r: Recommendation, currency: str) -> Finding:
                    evidence={**r.evidence, "monthly_saving": round(r.monthly_saving, 4)})
 
 
+def _unpriced_findings(current: pd.DataFrame) -> list[Finding]:
+    unpriced = current.groupby("model")["unpriced_calls"].sum()
+    return [Finding(key=f"unpriced:{model}", severity="warning",
+                    title=f"{int(calls):,} calls to {model} are unpriced and left out of the spend",
+                    detail="not in the genai-prices table and no rate in the runbook's cost.prices",
+                    evidence={"model": model, "calls": int(calls)})
+            for model, calls in unpriced.items() if calls > 0]
+
+
+def _easy_findings(shares: list[dict[str, Any]], recommended: list[Recommendation]) -> list[Finding]:
+    """Easy routes on the costliest model that no recommendation covers (no cheaper model has the quality evidence)."""
+    covered = {r.key for r in recommended}
+    return [Finding(key=key, severity="info", evidence=s,
+                    title=f"{s['share']:.0%} of easy route {s['route']} calls go to the costliest model, "
+                          f"{s['costliest_model']}",
+                    detail="no cheaper model has matching quality evidence on this route yet")
+            for s in shares if s["share"] >= EASY_SHARE and (key := f"costly-model-on-easy:{s['route']}") not in covered]
+
+
+def _headline(spend: Budget, unpriced_calls: int, period: Period, recommendations: list[Recommendation],
+              currency: str) -> str:
+    text = f"Spend {money(spend.spend, currency)}" + (f" + {unpriced_calls:,} unpriced calls" if unpriced_calls else "")
+    if spend.budget is not None:
+        text += f" of {money(spend.budget, currency)} budget ({spend.spend / spend.budget:.0%})"
+    if spend.forecast is not None:
+        text += f"; forecast {money(spend.forecast, currency)} by {period.last}"
+    if recommendations:
+        saving = sum(r.monthly_saving for r in recommendations)
+        text += f"; {len(recommendations)} recommendation(s) could save {money(saving, currency)}/month"
+    return text
+
+
 def review(spec: RunbookSpec, start: datetime, end: datetime, agg: pd.DataFrame, today: date) -> DutyReport:
     """Judge the window [start, end) from aggregates that also cover ``Period.read_range`` before it."""
     assert spec.cost is not None
@@ -108,43 +142,21 @@ def review(spec: RunbookSpec, start: datetime, end: datetime, agg: pd.DataFrame,
                           metrics={"calls": 0, "spend": 0.0, "month_to_date": period.month_to_date})
 
     found, series = anomalies(daily(groups, period.history_first, period.observed_last), period.first, cost.anomaly_z)
-    money_left = budget(series, period, cost.monthly_budget, cost.forecast_trailing_days,
-                        {d for a in found for d in pd.date_range(a.first, a.last).date})
+    spend = budget(series, period, cost.monthly_budget, cost.forecast_trailing_days,
+                   {d for a in found for d in pd.date_range(a.first, a.last).date})
     shares, easy_recs = easy_on_costly(current, previous, cost.easy_routes, prices, cost.quality_tolerance, period.first)
     cache_rows, cache_recs = caching(current, prices, period.first)
     recommendations = sorted([*prompt_bloat(current, previous, prices, cost.max_prompt_growth, period.first),
                               *easy_recs, *cache_recs], key=lambda r: -r.monthly_saving)
-
-    findings = _budget_findings(money_left, currency, period)
-    unpriced = current.groupby("model")["unpriced_calls"].sum()
-    findings += [Finding(key=f"unpriced:{model}", severity="warning",
-                         title=f"{int(calls):,} calls to {model} are unpriced and left out of the spend",
-                         detail="not in the genai-prices table and no rate in the runbook's cost.prices",
-                         evidence={"model": model, "calls": int(calls)}) for model, calls in unpriced.items() if calls > 0]
-    findings += [_recommendation_finding(r, currency) for r in recommendations]
-    easy_keys = {r.key for r in easy_recs}
-    findings += [Finding(key=f"costly-model-on-easy:{s['route']}", severity="info",
-                         title=f"{s['share']:.0%} of easy route {s['route']} calls go to the costliest model, {s['costliest_model']}",
-                         detail="no cheaper model has matching quality evidence on this route yet", evidence=s)
-                 for s in shares if s["share"] >= EASY_SHARE and f"costly-model-on-easy:{s['route']}" not in easy_keys]
-    findings += [_anomaly_finding(a, currency) for a in found]
-
+    findings = [*_budget_findings(spend, currency, period), *_unpriced_findings(current),
+                *(_recommendation_finding(r, currency) for r in recommendations), *_easy_findings(shares, easy_recs),
+                *(_anomaly_finding(a, currency) for a in found)]
     unpriced_calls = int(current["unpriced_calls"].sum())
-    headline = f"Spend {money(money_left.spend, currency)}" + (f" + {unpriced_calls:,} unpriced calls" if unpriced_calls else "")
-    if money_left.budget is not None:
-        headline += f" of {money(money_left.budget, currency)} budget ({money_left.spend / money_left.budget:.0%})"
-    if money_left.forecast is not None:
-        headline += f"; forecast {money(money_left.forecast, currency)} by {period.last}"
-    if recommendations:
-        headline += (f"; {len(recommendations)} recommendation(s) could save "
-                     f"{money(sum(r.monthly_saving for r in recommendations), currency)}/month")
-    alerting = any(f.severity != "info" for f in findings)
-    successes = current["successes"].sum()
     metrics = {
         "currency": currency, "month_to_date": period.month_to_date, "observed_last_day": str(period.observed_last),
-        "calls": int(current["calls"].sum()), "spend": round(money_left.spend, 4), "unpriced_calls": unpriced_calls,
-        "budget": money_left.budget, "forecast": money_left.forecast, "run_rate_per_day": money_left.run_rate_per_day,
-        "cost_per_success": _ratio(money_left.spend, successes),
+        "calls": int(current["calls"].sum()), "spend": round(spend.spend, 4), "unpriced_calls": unpriced_calls,
+        "budget": spend.budget, "forecast": spend.forecast, "run_rate_per_day": spend.run_rate_per_day,
+        "cost_per_success": _ratio(spend.spend, current["successes"].sum()),
         "prices": {m: (p.model_dump() if p else None) for m, p in prices.items()},
         "by_model": breakdown(current, "model"), "by_route": breakdown(current, "route"),
         "by_day": [{"day": str(d), "calls": int(r["calls"]), "cost": round(r["cost"], 4),
@@ -154,5 +166,7 @@ def review(spec: RunbookSpec, start: datetime, end: datetime, agg: pd.DataFrame,
         "caching": cache_rows, "easy_routes_on_costliest_model": shares,
         "recommendations": [r.model_dump() for r in recommendations],
     }
+    alerting = any(f.severity != "info" for f in findings)
     return DutyReport(**base, status=CheckStatus.attention if alerting else CheckStatus.healthy,
-                      headline=headline, findings=findings, metrics=metrics)
+                      headline=_headline(spend, unpriced_calls, period, recommendations, currency),
+                      findings=findings, metrics=metrics)

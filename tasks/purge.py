@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from runbooks.spec import RunbookSpec
 from tasks.errors import StewardError
-from tasks.sources import as_column_time, sql_log
+from tasks.sources import column_time, sql_log
 from tasks.approval import message_payload
 from tasks.store.approvals import request_approval
 from tasks.store.audit import append_audit
@@ -58,7 +58,8 @@ def retention_cutoff(spec: RunbookSpec, now: datetime | None = None) -> datetime
 def expired_ids(connection: Connection, log: Table, spec: RunbookSpec, cutoff: datetime) -> list[str]:
     """Request ids of the rows older than ``cutoff``."""
     cols = spec.source.columns
-    query = select(log.c[cols.request_id]).where(log.c[cols.timestamp] < as_column_time(connection.engine, cutoff))
+    ts = log.c[cols.timestamp]
+    query = select(log.c[cols.request_id]).where(ts < column_time(connection.engine, ts, cutoff))
     return [str(v) for v in connection.execute(query).scalars()]
 
 
@@ -122,6 +123,6 @@ def _delete(connection: Connection, log: Table, spec: RunbookSpec, plan: PurgePl
         raise PurgeRefused(f"approval {approval_id} is stale: the rows before {plan.cutoff:%Y-%m-%d} changed since it "
                            f"was requested ({len(ids):,} now, {plan.rows:,} approved); nothing deleted; request again")
     ts = log.c[spec.source.columns.timestamp]
-    deleted = connection.execute(delete(log).where(ts < as_column_time(connection.engine, plan.cutoff))).rowcount
+    deleted = connection.execute(delete(log).where(ts < column_time(connection.engine, ts, plan.cutoff))).rowcount
     if deleted != plan.rows:
         raise PurgeRefused(f"the delete matched {deleted} rows, not the {plan.rows} approved; rolled back")

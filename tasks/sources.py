@@ -6,14 +6,14 @@ Errors name the system, the table and the column, and never show a password.
 from __future__ import annotations
 
 import glob
-from datetime import datetime
+from datetime import UTC, datetime
 import os
 import re
 from functools import cache
 
 import pandas as pd
 import pyarrow.dataset as ds
-from sqlalchemy import Engine, MetaData, Table, and_, func, select
+from sqlalchemy import Column, Engine, MetaData, Table, and_, func, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
 
 from runbooks.spec import Source
@@ -81,6 +81,19 @@ def sql_table(source: Source, table: str | None = None) -> tuple[Engine, Table]:
     return engine, _table(engine, name)
 
 
+def column_time(engine: Engine, column: Column, moment: datetime) -> datetime:
+    """``moment`` as ``column`` compares it: naive timestamp columns (and SQLite) hold UTC, so they get a
+    naive value (an aware one would be read in the database session's time zone)."""
+    if engine.dialect.name == "sqlite" or not getattr(column.type, "timezone", False):
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def sql_bounds(engine: Engine, column: Column, window: Window) -> tuple[datetime, datetime]:
+    """The window's bounds as ``column`` compares them."""
+    return column_time(engine, column, window.start), column_time(engine, column, window.end)
+
+
 def require_columns(table: Table, columns: list[str]) -> None:
     missing = [c for c in columns if c not in table.c]
     if missing:
@@ -99,7 +112,7 @@ def read_window(
     engine, log = sql_table(source, table)
     require_columns(log, wanted)
     ts = log.c[timestamp]
-    start, end = as_column_time(engine, window.start), as_column_time(engine, window.end)
+    start, end = sql_bounds(engine, ts, window)
     query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
     try:
         with engine.connect() as connection:
@@ -116,11 +129,10 @@ def count_rows(source: Source, window: Window) -> int:
     if source.path:
         frame = _read_files(source.path, window, [timestamp], timestamp)
         return len(frame)
-    engine = _engine(source_url(source))
-    assert source.table
-    log = _table(engine, source.table)
-    start, end = as_column_time(engine, window.start), as_column_time(engine, window.end)
+    engine, log = sql_table(source)
+    require_columns(log, [timestamp])
     ts = log.c[timestamp]
+    start, end = sql_bounds(engine, ts, window)
     try:
         with engine.connect() as connection:
             return int(connection.execute(select(func.count()).where(and_(ts >= start, ts < end))).scalar_one())
@@ -186,10 +198,4 @@ def sql_log(source: Source) -> tuple[Engine, Table]:
     """The log's engine and table, for the one duty allowed to write to it: the approved purge."""
     if source.path or not source.table:
         raise SourceError(f"{source.path!r} is a file log: expire it with your storage's lifecycle rules, not Steward")
-    engine = _engine(source_url(source))
-    return engine, _table(engine, source.table)
-
-
-def as_column_time(engine: Engine, moment: datetime) -> datetime:
-    """``moment`` as the log's timestamp column holds it: SQLite stores naive UTC."""
-    return moment.replace(tzinfo=None) if engine.dialect.name == "sqlite" else moment
+    return sql_table(source)

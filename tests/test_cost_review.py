@@ -143,13 +143,17 @@ def test_sql_pushdown_equals_pandas_on_sqlite(demo_home) -> None:
     _same(pushed, aggregate_frame(*read_calls(spec, window), spec))
 
 
-def test_sql_pushdown_equals_pandas_on_postgresql(demo_home, postgres_url, frames) -> None:
+@pytest.mark.parametrize("column_type", ["timestamp", "timestamptz"])
+def test_sql_pushdown_equals_pandas_on_postgresql(demo_home, postgres_url, frames, column_type) -> None:
     from deployments.simulator import _naive_utc  # the simulator's own SQL representation
 
     engine = create_engine(postgres_url)
     with engine.begin() as connection:
         october = frames[frames["ts"].dt.month == 10].drop(columns="day")
-        _naive_utc(october).to_sql("support_interactions", connection, index=False)
+        (october if column_type == "timestamptz" else _naive_utc(october)).to_sql(
+            "support_interactions", connection, index=False)
+        # A session in another zone must not move calls across midnight.
+        connection.exec_driver_sql(f'ALTER DATABASE "{engine.url.database}" SET timezone = \'America/Los_Angeles\'')
         outcomes = pd.read_sql_table("support_outcomes", f"sqlite:///{demo_home / 'demo.db'}")
         outcomes.to_sql("support_outcomes", connection, index=False)
     engine.dispose()
