@@ -206,3 +206,40 @@ def test_rollback_restores_the_previous_champion_through_approval(slack_app, run
         last = alias_history(session, "fraud-scoring")[-1]
         assert (last.version, last.previous_version, last.approval_id) == (1, 2, request.id)
         assert last.reason == "rollback from v2"
+
+
+def test_under_a_deployment_the_run_suspends_and_resumes_without_retraining(slack_app, runbooks, prefect_api) -> None:
+    """Served as a deployment, the run suspends (its process moves on); the owner's click resumes it,
+    it re-runs from the top with every task before the wait cached: one challenger, one request."""
+    import os
+    import subprocess
+    import sys
+
+    from prefect.deployments import run_deployment
+
+    folder = runbooks(gate={"metric": "pr_auc", "min_gain": -1.0, "max_slice_regression": 1.0})
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "PYTHONPATH": str(REPO)}
+    runner = subprocess.Popen([sys.executable, "-c", "from flows.model_refresh import model_refresh; "
+                               "model_refresh.serve(name='suspend-test')"], env=env, cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        run = wait_for(lambda: _try_run(run_deployment, folder), what="the served deployment")
+        request = paused_request()
+        assert flow_state(str(run.id)).name == "Suspended"
+        assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OWNER) == 200
+        final = wait_for(lambda: (s := flow_state(str(run.id))).is_final() and s, what="the resumed run")
+        assert final.name == "Promoted" and champion() == 2
+        with open_store().session() as session:
+            assert len(versions(session, "fraud-scoring")) == 2  # nothing retrained on resume
+            assert session.query(ApprovalRequest).count() == 1 and request.flow_run_id == str(run.id)
+    finally:
+        runner.terminate()
+        runner.wait(timeout=30)
+
+
+def _try_run(run_deployment: Callable[..., Any], folder: str) -> Any:
+    try:
+        return run_deployment("model-refresh/suspend-test", timeout=0, parameters={
+            "system": "fraud-scoring", "window": HOLDOUT, "runbooks": folder, "approval_timeout_seconds": 600})
+    except Exception:  # noqa: BLE001 - the deployment is not registered until the runner has started
+        return None
