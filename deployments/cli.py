@@ -336,9 +336,9 @@ def rollback(
     runbooks: RunbooksOption = None,
 ) -> None:
     """Ask the owner (in Slack) to roll the champion back; on approval the alias switches, with its audit entry."""
-    from flows.model_rollback import model_rollback
+    from flows.model_rollback import model_rollback, rollback_target
 
-    _catalog(runbooks).get(system)
+    rollback_target(_catalog(runbooks).get(system), to)  # a rollback that cannot be asked for fails here, fast
     with err.status(f"waiting for {system}'s owner to approve the rollback…"):
         result = model_rollback(system=system, to_version=to, runbooks=str(runbooks) if runbooks else None)
     who = f" by {result.decided_by}" if result.decided_by and result.outcome != "Expired" else ""
