@@ -354,14 +354,17 @@ app.add_typer(approvals_app, name="approvals")
 def approvals_serve(
     port: Annotated[int, typer.Option(help="Port for Slack's interactivity Request URL (POST /slack/events).")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to bind; put a TLS proxy in front for Slack.")] = "127.0.0.1",
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Connect out to Slack over Socket Mode "
+                                              "instead (no public URL; needs STEWARD_SLACK_APP_TOKEN).")] = False,
 ) -> None:
     """Receive Approve/Reject clicks: verify, decide (owner or backup, first decision wins), resume the run."""
     from deployments.receiver import Receiver, serve_forever, signing_secret
 
-    receiver = Receiver(signing_secret())
-    out.print(f"approval receiver on http://{host}:{port}/slack/events (Ctrl-C to stop)")
+    receiver = Receiver(None if socket_mode else signing_secret())
+    where = "Slack Socket Mode" if socket_mode else f"http://{host}:{port}/slack/events"
+    out.print(f"approval receiver on {where} (Ctrl-C to stop)")
     try:
-        serve_forever(receiver, host, port)
+        serve_forever(receiver, host, port, socket_mode=socket_mode)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
