@@ -243,3 +243,39 @@ def _try_run(run_deployment: Callable[..., Any], folder: str) -> Any:
             "system": "fraud-scoring", "window": HOLDOUT, "runbooks": folder, "approval_timeout_seconds": 600})
     except Exception:  # noqa: BLE001 - the deployment is not registered until the runner has started
         return None
+
+
+def test_prefect_ui_resume_is_a_fallback_held_to_the_same_rules(prefect_api, demo_home, runbooks) -> None:
+    """No Slack at all: the run waits for the Resume form (the same API call the UI makes); a resume by
+    someone who may not decide is ignored and the run pauses again; the owner's resume decides."""
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.model_rollback import model_rollback
+
+    with open_store().session() as session:
+        for uri in ("log:fraud-gbm-1.4", "log:fraud-gbm-1.5"):
+            register_version(session, system="fraud-scoring", artifact_uri=uri, metrics={})
+        set_alias(session, system="fraud-scoring", alias="champion", version=1, actor="steward")
+        set_alias(session, system="fraud-scoring", alias="champion", version=2, actor=OWNER)
+    thread, result = in_thread(model_rollback, system="fraud-scoring", runbooks=runbooks(),
+                               approval_timeout_seconds=300)
+
+    def waiting() -> ApprovalRequest | None:
+        with open_store().session() as session:
+            request = session.query(ApprovalRequest).one_or_none()
+        return request if request and flow_state(request.flow_run_id).is_paused() else None
+
+    request = wait_for(waiting, what="the paused rollback")
+    assert request.slack_ts is None  # Slack is not configured
+    resume_flow_run(request.flow_run_id, run_input={"approved": True, "approver": OUTSIDER, "reason": "me"})
+    assert not flow_state(request.flow_run_id).is_paused()
+    wait_for(lambda: flow_state(request.flow_run_id).is_paused(), what="the run to pause again")
+    with open_store().session() as session:
+        assert session.get_one(ApprovalRequest, request.id).state == ApprovalState.pending
+    assert champion() == 2
+    resume_flow_run(request.flow_run_id, run_input={"approved": False, "approver": OWNER, "reason": "not now"})
+    thread.join(timeout=60)
+    assert result[0].outcome == "Rejected" and champion() == 2
+    with open_store().session() as session:
+        decided = session.get_one(ApprovalRequest, request.id)
+        assert (decided.state, decided.decided_by, decided.reason) == (ApprovalState.rejected, OWNER, "not now")
