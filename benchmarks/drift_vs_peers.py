@@ -220,19 +220,20 @@ def warm_page_cache(*paths: Path) -> None:
 # ---------------------------------------------------------------------------- peers venv
 
 
-def ensure_peers_venv(force: bool) -> Path:
+def ensure_peers_venv(force: bool, venv: Path = PEERS_VENV, requirements: Path = PEERS_REQUIREMENTS,
+                      probe: str = "import evidently, nannyml, pandas, pyarrow") -> Path:
     """The peers' interpreter; (re)install when missing, forced, or the pins changed."""
-    python = PEERS_VENV / "bin" / "python"
-    stamp = PEERS_VENV / ".installed"
-    wanted = PEERS_REQUIREMENTS.read_text()
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    wanted = requirements.read_text()
     if not force and python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
-    print(f"setting up {PEERS_VENV} from {PEERS_REQUIREMENTS.name} (a few minutes the first time)", flush=True)
+    print(f"setting up {venv} from {requirements.name} (a few minutes the first time)", flush=True)
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", str(PEERS_REQUIREMENTS)], check=True)
-    subprocess.run([str(python), "-c", "import evidently, nannyml, pandas, pyarrow"], check=True)
+                    "-r", str(requirements)], check=True)
+    subprocess.run([str(python), "-c", probe], check=True)
     stamp.write_text(wanted)
     return python
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from runbooks.spec import Duty
@@ -55,6 +56,7 @@ RunbooksOption = Annotated[
     Path | None, typer.Option("--runbooks", help="Runbooks folder (default: $STEWARD_RUNBOOKS or ./runbooks).")
 ]
 FormatOption = Annotated[str, typer.Option("--format", help="table or json.")]
+ReceiverPortOption = Annotated[int, typer.Option(help="Approval receiver port (Slack's Request URL: POST /slack/events).")]
 
 
 def _catalog(path: Path | None) -> Catalog:
@@ -116,6 +118,8 @@ def run(
     month: Annotated[str | None, typer.Option(help="A calendar month, YYYY-MM (the cost review's period).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day of the period, YYYY-MM-DD (with --to).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day of the period, inclusive, YYYY-MM-DD.")] = None,
+    deployment: Annotated[bool, typer.Option("--deployment", help="Create the run through the Prefect API (steward up/serve must be running), so it shows in the UI.")] = False,
+    wait: Annotated[bool, typer.Option(help="With --deployment: follow the run to its final state.")] = True,
     fmt: FormatOption = "table",
     runbooks: RunbooksOption = None,
 ) -> None:
@@ -128,6 +132,8 @@ def run(
     if duty not in spec.duties():
         raise UsageError(f"{system}'s runbook has no enabled '{duty.value}' section")
     window = _period(window, month, start, end)
+    if deployment:
+        _run_deployment(catalog, duty, system, window, wait, fmt)
     flow = duty_flow(duty)
     with err.status(f"running {duty.value} for {system} through Prefect…"):
         report = flow(system=system, window=window, runbooks=str(runbooks) if runbooks else None)
@@ -153,6 +159,28 @@ def _period(window: str | None, month: str | None, start: str | None, end: str |
     return Window.parse(window).label() if window else None
 
 
+def _run_deployment(catalog: Catalog, duty: Duty, system: str, window: str | None, wait: bool, fmt: str) -> None:
+    """Create the run through the Prefect API; report the duty's stored verdict once it has finished."""
+    from deployments.plan import plan_deployments
+    from deployments.serve import trigger
+    from tasks.store.database import open_store
+    from tasks.store.models import CheckResult
+
+    [plan] = [p for p in plan_deployments(catalog) if (p.duty, p.system) == (duty, system)]
+    say = (lambda msg: err.print(msg, markup=False)) if fmt == "json" else (lambda msg: out.print(msg, markup=False))
+    run = trigger(plan, window, wait=wait, progress=say)
+    with open_store().session() as session:
+        result = session.query(CheckResult).filter_by(flow_run_id=run.flow_run_id).one_or_none()
+        verdict = {"status": result.status, "headline": result.headline} if result else None
+    if fmt == "json":
+        print(json.dumps({**run.model_dump(), "result": verdict}, indent=2))
+    elif verdict:
+        out.print(f"{system} · {duty.value}: {verdict['status']} — {verdict['headline']}", markup=False)
+    if run.state in ("FAILED", "CRASHED", "CANCELLED"):
+        raise typer.Exit(EXIT_ATTENTION)
+    raise typer.Exit(EXIT_ATTENTION if verdict and verdict["status"] in ("attention", "failed") else EXIT_OK)
+
+
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     from tasks.slack.notifier import describe_destination
     from tasks.store.database import open_store
@@ -163,7 +191,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
               f"[{colour}]{report.status.value}[/{colour}]")
     out.print(report.headline)
     for finding in report.findings:
-        out.print(f"  [{finding.severity}] {finding.title}" + (f" — {finding.detail}" if finding.detail else ""))
+        out.print(escape(f"  [{finding.severity}] {finding.title}" + (f" — {finding.detail}" if finding.detail else "")))
     with open_store().session() as session:
         for ref in report.alerts:
             alert = session.get_one(Alert, ref.id)
@@ -180,15 +208,18 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
     from tasks.slack.notifier import describe_destination
     from tasks.store.alerts import active_alerts
     from tasks.store.database import open_store
-    from tasks.store.results import latest_results
+    from tasks.store.results import latest_judged, latest_results
+
+    from deployments.plan import plan_deployments
 
     catalog = _catalog(runbooks)
+    plans = {(p.system, p.duty): p for p in plan_deployments(catalog)}
     summary: dict[str, dict] = {}
     with open_store().session() as session:
         for name, spec in sorted(catalog.specs.items()):
             latest = latest_results(session, name)
             alerts = active_alerts(session, name)
-            sla = latest.get(Duty.outcomes.value)
+            sla = latest_judged(session, name, Duty.outcomes.value)
             summary[name] = {
                 "owner": f"{spec.owner.name} ({spec.owner.role})",
                 "duties": {
@@ -204,7 +235,13 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                      "since": f"{a.first_seen:%Y-%m-%d}", "seen": a.occurrences, "delivery": describe_destination(a)}
                     for a in alerts
                 ],
-                "sla": "unknown (outcome review not run yet)" if sla is None else sla.status,
+                "sla": "unknown (no outcome review judged yet)" if sla is None else f"{sla.status} ({sla.window_start:%Y-%m-%d})",
+                "triggers": {
+                    d.value: {"schedule": f"{p.cron} {p.timezone}" if p.cron else "manual",
+                              "cli": f"steward run {d.value} {name} --deployment",
+                              "prefect": f"prefect deployment run '{p.full_name}'"}
+                    for d in spec.duties() if (p := plans.get((name, d)))
+                },
             }
     if fmt == "json":
         print(json.dumps(summary, indent=2))
@@ -219,6 +256,8 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                           f" (seen {a['seen']}×): {a['title']} — {a['delivery']}")
             if not info["open_alerts"]:
                 out.print("  no open alerts")
+            for duty, trig in info["triggers"].items():
+                out.print(f"  trigger {duty:<11} {trig['schedule']:<24} {trig['cli']}  ·  {trig['prefect']}", markup=False)
     raise typer.Exit(EXIT_ATTENTION if any(i["open_alerts"] for i in summary.values()) else EXIT_OK)
 
 
@@ -290,6 +329,58 @@ def drift_files(
         out.print(table)
         out.print(f"{len(drifted)} of {len(results)} columns drifted" + (f": {', '.join(drifted)}" if drifted else ""))
     raise typer.Exit(EXIT_ATTENTION if drifted else EXIT_OK)
+
+
+@app.command("deployments")
+def list_deployments(
+    write: Annotated[Path | None, typer.Option(help="Write prefect.yaml (work-pool deployments) to this path.")] = None,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """The deployments the runbooks ask for: one per (duty, system), with its schedule."""
+    from deployments.plan import plan_deployments, render_prefect_yaml
+
+    plans = plan_deployments(_catalog(runbooks))
+    if write:
+        write.write_text(render_prefect_yaml(plans), encoding="utf-8")
+        out.print(f"wrote {len(plans)} deployment(s) to {write}")
+        return
+    table = Table("deployment", "schedule", "entrypoint", box=None)
+    for p in plans:
+        table.add_row(p.full_name, f"{p.cron} ({p.timezone})" if p.cron else "manual", p.entrypoint)
+    out.print(table)
+
+
+@app.command()
+def serve(
+    limit: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 4,
+    receiver_port: ReceiverPortOption = 3000,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Serve every runbook's deployments and the approval receiver against PREFECT_API_URL, until Ctrl-C."""
+    from deployments.plan import plan_deployments
+    from deployments.serve import api_url_or_fail, serve_plans
+
+    plans = plan_deployments(_catalog(runbooks))
+    api = api_url_or_fail()
+    out.print(f"serving {len(plans)} deployment(s) against {api}; Ctrl-C stops", markup=False)
+    serve_plans(plans, limit=limit, receiver_port=receiver_port, say=lambda msg: out.print(msg, markup=False))
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Prefect server and UI port.")] = 4200,
+    host: Annotated[str, typer.Option(help="Bind address (keep loopback unless behind a proxy).")] = "127.0.0.1",
+    limit: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 4,
+    receiver_port: ReceiverPortOption = 3000,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Start a local Prefect server with its UI, the ops store, every deployment and the approval receiver."""
+    from deployments.plan import plan_deployments
+    from deployments.up import run_up
+
+    plans = plan_deployments(_catalog(runbooks))
+    run_up(plans, host=host, port=port, limit=limit, receiver_port=receiver_port,
+           say=lambda msg: out.print(msg, markup=False))
 
 
 @app.command()
@@ -369,6 +460,36 @@ def approvals_serve(
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def purge(
+    system: Annotated[str, typer.Argument(help="The system id from its runbook.")],
+    approval: Annotated[str | None, typer.Option(help="Execute this approved purge request.")] = None,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Delete log rows past retention: first records a request for the owner, then runs it once approved."""
+    from tasks.approval import post_request
+    from tasks.purge import execute_purge, plan_purge, request_purge
+    from tasks.store.database import open_store
+
+    spec = _catalog(runbooks).get(system)
+    if approval:
+        with open_store().session() as session:
+            plan = execute_purge(session, spec, approval)
+        out.print(f"{system}: deleted {plan.rows:,} rows of {plan.table} before {plan.cutoff:%Y-%m-%d} "
+                  f"(approval {approval}); audit trail: count and ids hash {plan.ids_hash[:12]}…")
+        return
+    plan = plan_purge(spec)
+    if plan.rows == 0:
+        out.print(f"{system}: no rows of {plan.table} before {plan.cutoff:%Y-%m-%d}; nothing to purge")
+        return
+    with open_store().session() as session:
+        request = request_purge(session, spec, plan)
+    post_request(request.id, spec.owner)
+    out.print(f"{system}: {plan.rows:,} rows of {plan.table} are past retention (before {plan.cutoff:%Y-%m-%d}). "
+              f"Nothing deleted. Approval request {request.id} sent to {spec.owner.name}; once approved run "
+              f"'steward purge {system} --approval {request.id}'")
 
 
 @app.command()

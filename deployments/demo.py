@@ -20,6 +20,7 @@ from runbooks.spec import Duty
 from tasks.findings import DutyReport
 from tasks.slack.fake import running_fake_slack
 from tasks.store.database import steward_home
+from tasks.windows import Window
 
 DEMO_NIGHTS = 3  # the last nights replayed, so repeat alerts update instead of re-paging
 
@@ -31,16 +32,54 @@ def nightly_windows(end: date, incident_days: list[date]) -> list[str]:
     return [d.isoformat() for d in nights]
 
 
+def outcome_windows(end: date, incident_days: list[date]) -> list[str]:
+    """The night before each incident and three nights in a row once it shows (a sustained breach), a day
+    mature for every demo system (fraud labels take 14 days) and one only the 2-day support outcomes reach."""
+    nights = {d + timedelta(days=k) for d in incident_days for k in (-1, 3, 4, 5)}
+    return [d.isoformat() for d in sorted({*nights, end - timedelta(days=15), end - timedelta(days=3)})]
+
+
 def refresh_window(end: date, _incidents: list[date]) -> list[str]:
     """One refresh, held out on the last week whose labels have matured (the fraud runbook's 14 days)."""
     return [f"{end - timedelta(days=20)}..{end - timedelta(days=14)}"]
 
 
+def monthly_windows(end: date, incident_days: list[date]) -> list[str]:
+    """The month before the first incident through the month of ``end``; when ``end`` is yesterday,
+    its month runs whole, so the review covers the month to date and forecasts the rest."""
+    month = (min(incident_days, default=end).replace(day=1) - timedelta(days=1)).replace(day=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    labels = []
+    while month <= end:
+        whole = Window.month(f"{month:%Y-%m}")
+        labels.append(whole.label() if whole.end.date() <= end + timedelta(days=1) or end >= yesterday
+                      else f"{month}..{end}")
+        month = (month + timedelta(days=32)).replace(day=1)
+    return labels
+
+
+def weekly_windows(end: date, incident_days: list[date]) -> list[str]:
+    """The last two weeks: the first audit seals its days, the second shows the chain continuing."""
+    return [f"{end - timedelta(days=13)}..{end - timedelta(days=7)}", f"{end - timedelta(days=6)}..{end}"]
+
+
 # Which windows the demo replays for each duty, given the last day and the first days of its incidents.
 DEMO_WINDOWS: dict[Duty, Callable[[date, list[date]], list[str]]] = {
     Duty.drift: nightly_windows,
+    Duty.outcomes: outcome_windows,
     Duty.refresh: refresh_window,
+    Duty.cost: monthly_windows,
+    Duty.compliance: weekly_windows,
 }
+
+
+def _notes(duty: Duty, reports: list[DutyReport]) -> list[str]:
+    """Extra summary lines a duty wants the demo to show (its story across windows)."""
+    if duty is Duty.outcomes:
+        from tasks.outcome_report import demo_notes
+
+        return demo_notes(reports)
+    return []
 
 
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
@@ -78,6 +117,11 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                     report = flow(system=system, window=window)
                     reports.append(report)
                     console.print(f"  ran {system} · {duty.value} · {window}: {report.status.value}", markup=False)
+        if available(Duty.compliance):
+            from deployments.compliance_demo import tamper_drill, versus_planted
+
+            versus_planted([r for r in reports if r.duty is Duty.compliance], console)
+            reports.append(tamper_drill(weekly_windows(end, [])[-1], console))
         posted, updated = len(fake.posted()), len(fake.posted("chat.update"))
 
     console.print("[bold]Summary per system[/bold] (latest window of each duty):")
@@ -88,6 +132,9 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
             if name == system:
                 console.print(f"    {duty.value:<10} {r.window.label()}  {r.status.value:<9} {r.headline}", markup=False)
                 console.print(f"    {'':<10} report: {r.report_path}", markup=False)
+        for duty in catalog.get(system).duties():
+            for line in _notes(duty, [r for r in reports if r.system == system and r.duty is duty]):
+                console.print(f"    {'':<10} {line}", markup=False)
         missing = [d.value for d in catalog.get(system).duties() if not available(d)]
         if missing:
             console.print(f"    not built yet: {', '.join(missing)}", markup=False)

@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -214,24 +216,41 @@ def _parse(payload: dict[str, Any]) -> Click | None:
         return None
 
 
-def serve_forever(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
-                  sweep_seconds: float = SWEEP_SECONDS) -> None:
-    """The ``steward approvals serve`` loop: answer clicks (HTTP, or Socket Mode), and tend pending
-    requests every ``sweep_seconds``."""
+def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
+          sweep_seconds: float = SWEEP_SECONDS) -> Callable[[], None]:
+    """Answer clicks (HTTP, or Socket Mode) and tend pending requests every ``sweep_seconds`` in the
+    background; returns the stop."""
     if socket_mode:
         socket = socket_mode_client(receiver, app_token())
         socket.connect()
         stop_listening = socket.close
     else:
-        server = serve_in_background(receiver, host, port)
-        stop_listening = server.shutdown
-    stop = threading.Event()
-    try:
-        while not stop.wait(sweep_seconds):
+        stop_listening = serve_in_background(receiver, host, port).shutdown
+    stopping = threading.Event()
+
+    def sweep_loop() -> None:
+        while not stopping.wait(sweep_seconds):
             try:
                 receiver.sweep()
             except Exception:  # noqa: BLE001 - keep serving clicks through a store hiccup
                 log.exception("approval sweep failed")
-    finally:
+
+    threading.Thread(target=sweep_loop, name="approval-sweep", daemon=True).start()
+
+    def stop() -> None:
+        stopping.set()
         stop_listening()
         receiver.followups.shutdown(wait=True)
+
+    return stop
+
+
+def serve_forever(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
+                  sweep_seconds: float = SWEEP_SECONDS) -> None:
+    """The ``steward approvals serve`` loop, until Ctrl-C."""
+    stop = start(receiver, host, port, socket_mode=socket_mode, sweep_seconds=sweep_seconds)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        stop()

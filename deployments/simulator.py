@@ -310,8 +310,11 @@ def simulate_fraud(
         "latency_ms": np.round(rng.gamma(6.0, 35.0 / 6.0, n) + 2.0, 1),
         "reviewer": pd.Series(np.where(reviewed, rng.choice(_ANALYSTS, n), None), dtype="str"),
         "review_ts": pd.Series(review_ts).where(reviewed),
+        # The analyst's call stands in for the model's; it differs from 'decision' on an override.
+        "final_decision": np.where(reviewed, np.where(is_fraud, "decline", "approve"), decision),
     })
-    for col in ("merchant_category", "country", "channel", "decision", "model_version", "policy_version"):
+    for col in ("merchant_category", "country", "channel", "decision", "final_decision", "model_version",
+                "policy_version"):
         decisions[col] = decisions[col].astype("str")
 
     # Labels: most fraud is reported by the cardholder within days, some only

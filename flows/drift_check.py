@@ -8,11 +8,13 @@ version 1 automatically.
 
 from __future__ import annotations
 
+import math
+import os
 from datetime import timedelta
 from pathlib import Path
 
-import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
@@ -21,10 +23,12 @@ from runbooks.spec import RunbookSpec
 from tasks.drift_report import column_rows, write_drift_report
 from tasks.drift_baseline import Baseline, create_baseline
 from tasks.drift_verdict import judge, monitored_columns
-from tasks.duty import settle
+from tasks.drift_window import WindowSummary, merge_all, split, summarise
+from tasks.duty import duty_failed, settle
 from tasks.findings import DutyReport
+from tasks.profiles import TableProfile
 from tasks.retry import RETRY
-from tasks.sources import first_timestamp, read_window
+from tasks.sources import count_rows, first_timestamp, read_window
 from tasks.store.baselines import current_baseline
 from tasks.store.database import open_store
 from tasks.windows import Window
@@ -51,8 +55,44 @@ def load_baseline(spec: RunbookSpec) -> Baseline:
 
 
 @task(**RETRY)
-def load_current(spec: RunbookSpec, window: Window) -> pd.DataFrame:
-    return read_window(spec.source, window, [*monitored_columns(spec), spec.source.columns.request_id])
+def count_current(spec: RunbookSpec, window: Window) -> int:
+    return count_rows(spec.source, window)
+
+
+@task(**RETRY)
+def summarise_current(spec: RunbookSpec, window: Window, baseline: TableProfile) -> WindowSummary:
+    """Read one window (or one partition of it) and reduce it to its mergeable summary."""
+    frame = read_window(spec.source, window, [*monitored_columns(spec), spec.source.columns.request_id])
+    return summarise(frame, spec, baseline)
+
+
+@flow(name="drift-partitions", flow_run_name="drift-partitions/{spec.system}/{parts}")
+def summarise_partitions(spec: RunbookSpec, window: Window, parts: int, baseline: TableProfile) -> WindowSummary:
+    """Profile a window too big for memory slice by slice, on this flow's task runner, and merge."""
+    futures = [summarise_current.submit(spec, part, baseline) for part in split(window, parts)]
+    return merge_all([future.result() for future in futures])
+
+
+def dask_address(spec: RunbookSpec) -> str | None:
+    assert spec.drift is not None
+    return os.environ.get("STEWARD_DASK_ADDRESS") or spec.drift.dask_address
+
+
+def load_window(spec: RunbookSpec, window: Window, baseline: TableProfile) -> WindowSummary:
+    """The whole window at once when it fits; else partitions, one at a time here or in parallel on Dask."""
+    assert spec.drift is not None
+    parts = max(1, math.ceil(count_current(spec, window) / spec.drift.partition_rows))
+    address = dask_address(spec)
+    if parts == 1 and address is None:
+        return summarise_current(spec, window, baseline)
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        runner = DaskTaskRunner(address=address)
+    else:
+        runner = ThreadPoolTaskRunner(max_workers=1)
+    get_run_logger().info("%s: %s partition(s) of %s on %s", spec.system, parts, window.label(), address or "this process")
+    return summarise_partitions.with_options(task_runner=runner)(spec=spec, window=window, parts=parts, baseline=baseline)
 
 
 def _publish(report: DutyReport, baseline_label: str) -> str:
@@ -73,7 +113,7 @@ def _run_name() -> str:
     return f"drift/{params['system']}/{params.get('window') or 'yesterday'}"
 
 
-@flow(name="drift-check", flow_run_name=_run_name)
+@flow(name="drift-check", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
 def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Judge one window (default: yesterday, UTC) of the log against the system's baseline."""
     logger = get_run_logger()
@@ -83,8 +123,8 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
         raise ValueError(f"{system} has no drift section in its runbook")
     judged = Window.parse(window) if window else Window.yesterday()
     baseline = load_baseline(spec)
-    current = load_current(spec, judged)
-    logger.info("%s: %s rows in %s against baseline %s", system, len(current), judged.label(), baseline.label)
+    current = load_window(spec, judged, baseline.profile)
+    logger.info("%s: %s rows in %s against baseline %s", system, current.rows, judged.label(), baseline.label)
     report = judge(spec, judged, baseline.profile, baseline.rows_by_weekday, current, baseline.version)
     report = report.model_copy(update={"report_path": _publish(report, baseline.label),
                                        "flow_run_id": flow_run.id})

@@ -28,7 +28,7 @@ from prefect.states import Completed, State
 from runbooks.loader import load_catalog
 from runbooks.spec import RefreshSection, RunbookSpec, SystemKind
 from tasks.approval import CACHED, Decision, ask, await_decision
-from tasks.duty import settle
+from tasks.duty import duty_failed, settle
 from tasks.errors import StewardError
 from tasks.findings import DutyReport, Finding
 from tasks.labelled import LABEL, read_labelled
@@ -201,7 +201,7 @@ OUTCOMES = {
 }
 
 
-@flow(name="model-refresh", flow_run_name=_run_name)
+@flow(name="model-refresh", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
 def model_refresh(system: str, window: str | None = None, runbooks: str | None = None,
                   approval_timeout_seconds: float | None = None) -> State:
     """Retrain and, if the gate passes and the owner approves, promote. ``window`` is the held-out window."""

@@ -193,6 +193,10 @@ class DriftSection(DutySection):
     max_out_of_range_share: float = Field(default=0.01, ge=0, le=1)
     min_volume_ratio: float = Field(default=0.5, ge=0, description="Of the rows expected for that weekday.")
     max_volume_ratio: float = Field(default=2.0, gt=0)
+    partition_rows: int = Field(default=2_000_000, ge=1, description="A bigger window is read and profiled in "
+                                "time slices of about this many rows, merged: memory stays bounded.")
+    dask_address: str | None = Field(default=None, pattern=r"^(tcp|tls|inproc)://\S+$", description="Profile "
+                                     "partitions on this Dask scheduler (or set STEWARD_DASK_ADDRESS).")
 
 
 class SlaRule(Strict):
@@ -208,12 +212,73 @@ class SlaRule(Strict):
         return self
 
 
+OutcomeCell = Literal[
+    "true_positive", "false_positive", "false_negative", "true_negative", "flagged",  # classifier
+    "resolved", "escalated", "failed",  # llm_app
+]
+
+
+class BusinessMetric(Strict):
+    """One cell of the cost matrix: ``factor`` times the sum of a log column over the rows in ``cell``.
+
+    Without ``column`` each row counts once (e.g. a fixed cost per escalation). Declarative on purpose:
+    the runbook names columns and numbers, and nothing in it is ever evaluated as code.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,48}$")
+    cell: OutcomeCell
+    column: str | None = None
+    factor: float = 1.0
+
+
+class LlmSignals(Strict):
+    """Where an LLM application's outcome lives: outcome fields and log columns holding true/false."""
+
+    resolved: str | None = Field(default=None, description="Outcome field: the conversation was resolved.")
+    escalated: str | None = Field(default=None, description="Outcome field: handed to a human.")
+    error: str | None = Field(default=None, description="Log column: the call failed.")
+    fallback: str | None = Field(default=None, description="Log column: a fallback answer was served.")
+
+
 class OutcomesSection(DutySection):
     schedule: Schedule | None = Schedule(cron="0 7 * * *")
     slices: list[str] = []
     sla: list[SlaRule] = []
     min_slice_size: int = Field(default=200, ge=1)
     sustained_windows: int = Field(default=3, ge=1, description="Breached windows in a row that request a refresh.")
+    evaluation_days: int = Field(
+        default=14, ge=1, le=366, description="A shorter window is widened back to this many days before judging."
+    )
+    min_slice_positives: int = Field(
+        default=30, ge=1, description="Classifier slices with fewer positives (or negatives): 'insufficient data'."
+    )
+    confidence: float = Field(default=0.95, gt=0.5, lt=1, description="Rates breach only outside this interval.")
+    min_label_coverage: float = Field(default=0.9, gt=0, le=1, description="Of a mature window's rows.")
+    flagged_decisions: list[str] = Field(default=[], description="Decisions that count as a positive prediction.")
+    flag_threshold: float | None = Field(default=None, description="Or: a score at or above this is a positive.")
+    reference_days: int = Field(
+        default=28, ge=1, description="Mature days before the span: calibrate the estimate, baseline for changes."
+    )
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    business_metrics: list[BusinessMetric] = []
+    signals: LlmSignals = LlmSignals()
+
+    @model_validator(mode="after")
+    def _one_flag_rule(self) -> OutcomesSection:
+        if self.flagged_decisions and self.flag_threshold is not None:
+            raise ValueError("give 'flagged_decisions' or 'flag_threshold', not both")
+        names = [m.name for m in self.business_metrics]
+        if len(names) != len(set(names)):
+            raise ValueError("business_metrics names must be unique")
+        return self
+
+
+class ModelPrice(Strict):
+    """A negotiated or self-hosted rate, per million tokens; it replaces the public price table's."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cached_input_per_mtok: float | None = Field(default=None, ge=0, description="Default: the input rate.")
 
 
 class CostSection(DutySection):
@@ -221,6 +286,61 @@ class CostSection(DutySection):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     monthly_budget: float | None = Field(default=None, gt=0)
     cost_per_1k_predictions: float | None = Field(default=None, ge=0)
+    prices: dict[str, ModelPrice] = Field(default={}, description="Per model name; wins over genai-prices.")
+    success_outcome: str | None = Field(
+        default=None, description="A true/false field of source.outcomes: cost per successful outcome."
+    )
+    easy_routes: list[str] = Field(default=[], description="Routes simple enough for the cheapest model.")
+    quality_tolerance: float = Field(
+        default=0.02, ge=0, le=1, description="Largest success-rate drop accepted when routing to a smaller model."
+    )
+    max_prompt_growth: float = Field(default=0.2, gt=0, description="Tokens per call, month over month.")
+    anomaly_z: float = Field(default=3.5, gt=0, description="Robust z-score of a day's spend that flags it.")
+    forecast_trailing_days: int = Field(default=7, ge=1, le=31)
+
+
+class Comparison(Strict):
+    """One test on one column of a log row, e.g. ``{column: amount, op: ">", value: 5000}``."""
+
+    column: str = Field(min_length=1)
+    op: Literal["==", "!=", ">", ">=", "<", "<=", "in"]
+    value: str | float | int | bool | list[str | float | int]
+
+    @model_validator(mode="after")
+    def _list_only_for_in(self) -> Comparison:
+        if (self.op == "in") != isinstance(self.value, list):
+            raise ValueError("'in' takes a list of values; the other operators take one value")
+        return self
+
+
+class AllOf(Strict):
+    all_of: list[Comparison] = Field(min_length=1)
+
+
+class ReviewRule(Strict):
+    """Which decisions need a human: any group matches when all of its comparisons hold (no eval)."""
+
+    any_of: list[AllOf] = Field(min_length=1)
+
+    def columns(self) -> list[str]:
+        return list(dict.fromkeys(c.column for group in self.any_of for c in group.all_of))
+
+
+class NationalId(Strict):
+    """A national id format to look for in logged text: a regex and an optional checksum."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    pattern: str = Field(min_length=3)
+    checksum: Literal["luhn", "mod97"] | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
 
 
 class ComplianceSection(DutySection):
@@ -229,6 +349,13 @@ class ComplianceSection(DutySection):
     min_retention_days: int | None = Field(default=None, ge=1)
     approved_policy_versions: list[str] = []
     regulation: str | None = None
+    review_rule: ReviewRule | None = Field(default=None, description="Decisions that need human review.")
+    override_column: str | None = Field(
+        default=None, description="The final (human) decision; differs from source.columns.decision = override."
+    )
+    min_reviewed_share: float = Field(default=1.0, ge=0, le=1)
+    national_ids: list[NationalId] = []
+    min_linkage_rate: float = Field(default=0.0, ge=0, le=1, description="Below it, outcome linkage is a finding.")
 
     @model_validator(mode="after")
     def _retention_consistent(self) -> ComplianceSection:
@@ -291,6 +418,16 @@ class RunbookSpec(Strict):
             cols.cost or (cols.tokens_in and cols.tokens_out and cols.model_name)
         ):
             raise ValueError("an llm_app cost section needs source.columns.cost or tokens_in, tokens_out and model_name")
+        if self.cost and self.cost.success_outcome and not self.source.outcomes:
+            raise ValueError("cost.success_outcome needs source.outcomes")
+        return self
+
+    @model_validator(mode="after")
+    def _outcomes_are_measurable(self) -> RunbookSpec:
+        from runbooks.outcome_rules import outcome_problems  # kept apart: it knows every metric name
+
+        if self.outcomes and (problem := outcome_problems(self)):
+            raise ValueError(problem)
         return self
 
     def section(self, duty: Duty) -> DutySection | None:

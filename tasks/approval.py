@@ -116,14 +116,25 @@ def ask(
 
     Without Slack the request still waits, for the Prefect UI's Resume form.
     """
-    store = open_store()
-    with store.session() as session:
+    with open_store().session() as session:
         request = request_approval(
             session, system=system, action=action, summary=text, timeout=timeout, flow_run_id=flow_run_id,
             approvers=[owner.slack_user_id, owner.backup.slack_user_id],
-            payload={**(payload or {}), "message": {"text": text, "blocks": blocks}},
+            payload={**(payload or {}), **message_payload(text, blocks)},
         )
         request_id = request.id
+    post_request(request_id, owner)
+    return request_id
+
+
+def message_payload(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """How a request keeps its message, so every later update (decided, expired) can redraw it."""
+    return {"message": {"text": text, "blocks": blocks}}
+
+
+def post_request(request_id: str, owner: Owner) -> None:
+    """Post a recorded request, with its Approve/Reject buttons, to the owner (a no-op without Slack)."""
+    store = open_store()
     if client := _client():
         with store.session() as session:
             request = session.get_one(ApprovalRequest, request_id)
@@ -135,7 +146,6 @@ def ask(
             except SlackClientError as exc:
                 log.warning("approval %s not posted to Slack (%s); the Prefect UI can still resume the run",
                             request_id, type(exc).__name__)
-    return request_id
 
 
 def announce(request_id: str) -> None:

@@ -48,3 +48,81 @@ def history(points: list[tuple[str, float | None]], threshold: float) -> str:
             f"<polyline points='{line}' fill='none' stroke='{REFERENCE}'/>{dots}"
             f"<text x='{PAD}' y='{HEIGHT - 8}' font-size='9'>{html.escape(points[0][0])}</text>"
             f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' font-size='9' text-anchor='end'>{html.escape(points[-1][0])}</text></svg>")
+
+
+PALETTE = ("#4c78a8", "#e45756", "#54a24b", "#f58518", "#b279a2", "#72b7b2", "#9d755d", "#bab0ac")
+
+
+def lines(labels: list[str], series: dict[str, list[float | None]], limit: float | None = None,
+          dashed: tuple[str, ...] = ()) -> str:
+    """Several series over the same windows (gaps where a value is missing); ``dashed`` series are estimates."""
+    values = [v for s in series.values() for v in s if v is not None]
+    if not labels or not values:
+        return "<p>No history yet.</p>"
+    bounds = [*values, *([limit] if limit is not None else [])]
+    low, high = min(bounds), max(bounds)
+    span = (high - low) or abs(high) or 1.0
+    low, high = low - 0.1 * span, high + 0.1 * span
+    step = (WIDTH - 2 * PAD) / max(len(labels) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return PAD + i * step, HEIGHT - PAD - (HEIGHT - 2 * PAD) * (v - low) / (high - low)
+
+    parts = []
+    if limit is not None:
+        y = xy(0, limit)[1]
+        parts.append(f"<line x1='{PAD}' x2='{WIDTH - PAD}' y1='{y:.1f}' y2='{y:.1f}' stroke='{LIMIT}' stroke-dasharray='4'/>")
+    for n, (name, points) in enumerate(series.items()):
+        colour = PALETTE[n % len(PALETTE)]
+        dash = " stroke-dasharray='5 3'" if name in dashed else ""
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(points):
+            if v is None:
+                runs.append([])
+            else:
+                x, y = xy(i, v)
+                runs[-1].append(f"{x:.1f},{y:.1f}")
+                parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='2.5' fill='{colour}'>"
+                             f"<title>{html.escape(name)} {html.escape(labels[i])}: {v:,.4g}</title></circle>")
+        parts += [f"<polyline points='{' '.join(r)}' fill='none' stroke='{colour}'{dash}/>" for r in runs if len(r) > 1]
+        parts.append(f"<text x='{PAD + 150 * n}' y='14' font-size='11' fill='{colour}'>■ {html.escape(name[:24])}</text>")
+    parts.append(f"<text x='{PAD}' y='{HEIGHT - 8}' font-size='9'>{html.escape(labels[0])}</text>"
+                 f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' font-size='9' text-anchor='end'>{html.escape(labels[-1])}</text>"
+                 f"<text x='2' y='{PAD}' font-size='9'>{high:,.3g}</text>"
+                 f"<text x='2' y='{HEIGHT - PAD}' font-size='9'>{low:,.3g}</text>")
+    return f"<svg width='{WIDTH}' height='{HEIGHT}' role='img'>{''.join(parts)}</svg>"
+def daily_bars(points: list[tuple[str, float]], flagged: set[str], expected: list[float | None] | None = None) -> str:
+    """One bar per day, flagged days in red; ``expected`` (the usual level per day) as a dashed line."""
+    if not points:
+        return ""
+    top = max([v for _, v in points] + [e for e in (expected or []) if e is not None] + [1e-9]) * 1.1
+    slot = (WIDTH - 2 * PAD) / len(points)
+
+    def y(v: float) -> float:
+        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top
+
+    parts = [f"<rect x='{PAD + i * slot + 0.1 * slot:.1f}' y='{y(v):.1f}' width='{0.8 * slot:.1f}' "
+             f"height='{HEIGHT - PAD - y(v):.1f}' fill='{CURRENT if label in flagged else REFERENCE}'>"
+             f"<title>{html.escape(label)}: {v:,.2f}</title></rect>" for i, (label, v) in enumerate(points)]
+    if expected:
+        line = " ".join(f"{PAD + (i + 0.5) * slot:.1f},{y(e):.1f}" for i, e in enumerate(expected) if e is not None)
+        parts.append(f"<polyline points='{line}' fill='none' stroke='{LIMIT}' stroke-dasharray='4'/>")
+    return (f"<svg width='{WIDTH}' height='{HEIGHT}' role='img'>{''.join(parts)}"
+            f"<text x='{PAD}' y='{HEIGHT - 8}' font-size='9'>{html.escape(points[0][0])}</text>"
+            f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' font-size='9' text-anchor='end'>{html.escape(points[-1][0])}</text></svg>")
+
+
+def share_bars(items: list[tuple[str, float]]) -> str:
+    """Horizontal bars of each item's share of a whole (e.g. spend by model)."""
+    if not items:
+        return ""
+    row, label_width = 22, 160
+    top = max([v for _, v in items] + [1e-9])
+    parts = []
+    for i, (label, v) in enumerate(items):
+        w = (WIDTH - label_width - 2 * PAD) * v / top
+        parts.append(f"<text x='{label_width - 6}' y='{i * row + 15}' font-size='11' text-anchor='end'>"
+                     f"{html.escape(label[:24])}</text><rect x='{label_width}' y='{i * row + 4}' width='{w:.1f}' "
+                     f"height='{row - 8}' fill='{REFERENCE}'><title>{html.escape(label)}: {v:.1%}</title></rect>"
+                     f"<text x='{label_width + w + 4:.1f}' y='{i * row + 15}' font-size='10'>{v:.1%}</text>")
+    return f"<svg width='{WIDTH}' height='{len(items) * row + 4}' role='img'>{''.join(parts)}</svg>"

@@ -6,6 +6,7 @@ Plain functions: the flow loads rows and the baseline, these decide.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,6 +16,9 @@ from tasks.findings import DutyReport, Finding
 from tasks.profiles import TableProfile, profile_table
 from tasks.store.models import CheckStatus
 from tasks.windows import Window
+
+if TYPE_CHECKING:
+    from tasks.drift_window import WindowSummary
 
 
 def feature_columns(spec: RunbookSpec) -> list[str]:
@@ -83,36 +87,36 @@ def _column_findings(column: ColumnDrift, prefix: str, spec: RunbookSpec) -> lis
 
 
 def judge(
-    spec: RunbookSpec, window: Window, baseline: TableProfile, by_weekday: dict[str, float], current: pd.DataFrame,
+    spec: RunbookSpec, window: Window, baseline: TableProfile, by_weekday: dict[str, float], current: WindowSummary,
     baseline_version: int,
 ) -> DutyReport:
-    """The verdict for one window against the stored baseline."""
+    """The verdict for one window (summarised whole or merged from partitions) against the stored baseline."""
     assert spec.drift is not None
     policy = spec.drift
+    rows = current.rows
     expected = expected_rows(window, by_weekday)
-    ratio = len(current) / expected if expected else 0.0
+    ratio = rows / expected if expected else 0.0
     findings: list[Finding] = []
     if expected and not policy.min_volume_ratio <= ratio <= policy.max_volume_ratio:
         findings.append(Finding(
-            key="volume", severity="critical" if len(current) == 0 else "warning",
-            title=f"volume {len(current):,} rows is {ratio:.0%} of the {expected:,.0f} expected for this weekday",
-            evidence={"rows": len(current), "expected": round(expected, 1)},
+            key="volume", severity="critical" if rows == 0 else "warning",
+            title=f"volume {rows:,} rows is {ratio:.0%} of the {expected:,.0f} expected for this weekday",
+            evidence={"rows": rows, "expected": round(expected, 1)},
         ))
-    request_id = spec.source.columns.request_id
-    duplicates = int(current[request_id].duplicated().sum()) if request_id in current else 0
+    duplicates = current.duplicate_ids
     if duplicates:
         findings.append(Finding(key="quality:duplicate_ids", severity="warning",
-                                title=f"{duplicates:,} duplicate {request_id} values"))
+                                title=f"{duplicates:,} duplicate {spec.source.columns.request_id} values"))
     base = dict(system=spec.system, duty=Duty.drift, window_start=window.start, window_end=window.end)
-    metrics: dict = {"rows": len(current), "expected_rows": round(expected, 1), "volume_ratio": round(ratio, 3),
+    metrics: dict = {"rows": rows, "expected_rows": round(expected, 1), "volume_ratio": round(ratio, 3),
                      "duplicate_ids": duplicates, "baseline_version": baseline_version}
-    if len(current) < policy.min_rows:
+    if rows < policy.min_rows:
         return DutyReport(
             **base, status=CheckStatus.attention if findings else CheckStatus.skipped, findings=findings,
-            headline=f"insufficient data: {len(current):,} rows in {window.label()} (min_rows {policy.min_rows})",
+            headline=f"insufficient data: {rows:,} rows in {window.label()} (min_rows {policy.min_rows})",
             metrics=metrics,
         )
-    columns = compare_profiles(baseline, profile_table(current, reference=baseline), policy.thresholds)
+    columns = compare_profiles(baseline, current.profile, policy.thresholds)
     predictions = set(prediction_columns(spec))
     for column in columns:
         findings += _column_findings(column, "prediction" if column.name in predictions else "feature", spec)

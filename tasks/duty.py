@@ -7,16 +7,21 @@ whatever the owner has not seen yet.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from prefect import task
 from sqlalchemy.orm import Session
 
+from flows.registry import flow_name
 from runbooks.loader import Catalog
+from runbooks.spec import Duty
 from tasks.retry import RETRY
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
 from tasks.findings import AlertRef, DutyReport, Finding
-from tasks.store.models import Alert, Delivery
+from tasks.store.models import Alert, CheckStatus, Delivery
 from tasks.store.results import record_result
 
 def _summary(report: DutyReport, findings: list[Finding]) -> str:
@@ -63,8 +68,9 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
         )
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
     firing = [report.duty.value] if alerting else []
-    for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
-        refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
+    if report.status is not CheckStatus.skipped:  # a window that was not judged is no evidence of recovery
+        for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
+            refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
     return report.model_copy(update={"alerts": refs})
 
 
@@ -96,3 +102,43 @@ def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = No
 
 
 settle = task(settle_report, name="persist-and-notify", **RETRY)
+
+
+def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, catalog: Catalog,
+                      store: Store | None = None) -> Alert:
+    """A duty that could not finish is a finding too: alert the owner; the next good run resolves it."""
+    store = store or open_store()
+    spec = catalog.get(system)
+    with store.session() as session:
+        alert, _ = raise_alert(
+            session,
+            system=system,
+            duty=duty.value,
+            key=f"{duty.value}:run-failed",
+            severity="critical",
+            title=f"the {duty.value} check could not run",
+            summary=f"{message[:500]}\nPrefect flow run {flow_run_id}; nothing was judged, so this window is unknown.",
+            playbook=catalog.playbook_path(system, duty),
+            destination=destination(spec.owner),
+            details={"flow_run_id": flow_run_id},
+        )
+    notify_owner(store, catalog, system)
+    return alert
+
+
+def duty_failed(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect ``on_failure``/``on_crashed`` hook for every duty flow (never raises: it is the last resort)."""
+    from prefect.logging import get_logger
+
+    from runbooks.loader import load_catalog
+
+    logger = get_logger("steward.failures")
+    params = flow_run.parameters or {}
+    try:
+        duty = next(d for d in Duty if flow.name == flow_name(d))
+        catalog = load_catalog(Path(params["runbooks"]) if params.get("runbooks") else None)
+        message = (state.message or state.name or "failed").strip().splitlines()[0]
+        alert = record_failed_run(params["system"], duty, message, str(flow_run.id), catalog)
+        logger.info("failure of %s recorded as alert #%s", flow_run.name, alert.id)
+    except Exception as exc:  # noqa: BLE001 - a hook must not mask the run's own failure
+        logger.error("could not record the failure of %s as an alert: %s", flow_run.name, type(exc).__name__)

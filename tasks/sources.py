@@ -73,6 +73,20 @@ def _table(engine: Engine, name: str) -> Table:
         raise SourceUnavailable(f"cannot reach {redact(str(engine.url))}: {reason}") from None
 
 
+def sql_table(source: Source, table: str | None = None) -> tuple[Engine, Table]:
+    """The engine and reflected table of a SQL source's log (or of ``table``), for queries built elsewhere."""
+    name = table or source.table
+    assert name, "a SQL source always names its table"
+    engine = _engine(source_url(source))
+    return engine, _table(engine, name)
+
+
+def require_columns(table: Table, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in table.c]
+    if missing:
+        raise SourceError(f"table {table.name!r} has no column {', '.join(map(repr, missing))} (runbook source.columns)")
+
+
 def read_window(
     source: Source, window: Window, columns: list[str], *, table: str | None = None, timestamp: str | None = None
 ) -> pd.DataFrame:
@@ -82,16 +96,10 @@ def read_window(
     wanted = list(dict.fromkeys([timestamp, *columns]))
     if source.path:
         return _read_files(source.path, window, wanted, timestamp)
-    url = source_url(source)
-    engine = _engine(url)
-    assert table
-    log = _table(engine, table)
-    missing = [c for c in wanted if c not in log.c]
-    if missing:
-        raise SourceError(f"table {table!r} has no column {', '.join(map(repr, missing))} (runbook source.columns)")
+    engine, log = sql_table(source, table)
+    require_columns(log, wanted)
     ts = log.c[timestamp]
-    naive = engine.dialect.name == "sqlite"
-    start, end = (window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)) if naive else (window.start, window.end)
+    start, end = as_column_time(engine, window.start), as_column_time(engine, window.end)
     query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
     try:
         with engine.connect() as connection:
@@ -100,6 +108,24 @@ def read_window(
         raise SourceError(f"reading {table!r} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
     frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
     return frame
+
+
+def count_rows(source: Source, window: Window) -> int:
+    """Rows of the log in ``window``, counted where the data lives: decides how to partition a big window."""
+    timestamp = source.columns.timestamp
+    if source.path:
+        frame = _read_files(source.path, window, [timestamp], timestamp)
+        return len(frame)
+    engine = _engine(source_url(source))
+    assert source.table
+    log = _table(engine, source.table)
+    start, end = as_column_time(engine, window.start), as_column_time(engine, window.end)
+    ts = log.c[timestamp]
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(select(func.count()).where(and_(ts >= start, ts < end))).scalar_one())
+    except SQLAlchemyError as exc:
+        raise SourceError(f"counting {source.table!r} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
 
 
 def _dataset(pattern: str, columns: list[str]) -> ds.Dataset:
@@ -121,17 +147,49 @@ def _read_files(pattern: str, window: Window, columns: list[str], timestamp: str
 
 def first_timestamp(source: Source) -> datetime | None:
     """When the log starts: the default drift reference period begins here."""
-    column = source.columns.timestamp
+    return _timestamp_bound(source, source.columns.timestamp, newest=False)
+
+
+def last_timestamp(source: Source, column: str | None = None) -> datetime | None:
+    """The newest value of a timestamp column (default: the log's): how far a feed has arrived."""
+    return _timestamp_bound(source, column or source.columns.timestamp, newest=True)
+
+
+def _timestamp_bound(source: Source, column: str, newest: bool) -> datetime | None:
     if source.path:
         values = pd.to_datetime(_dataset(source.path, [column]).to_table(columns=[column]).to_pandas()[column], utc=True)
-        return values.min().to_pydatetime() if len(values) else None
+        if not len(values):
+            return None
+        return (values.max() if newest else values.min()).to_pydatetime()
     assert source.table
     engine = _engine(source_url(source))
     log = _table(engine, source.table)
+    if column not in log.c:
+        raise SourceError(f"table {source.table!r} has no column {column!r} (runbook source)")
     with engine.connect() as connection:
-        value = connection.execute(select(func.min(log.c[column]))).scalar()
+        value = connection.execute(select((func.max if newest else func.min)(log.c[column]))).scalar()
     if value is None:
         return None
     stamp = pd.Timestamp(value)
     return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
 
+
+def log_columns(source: Source) -> list[str]:
+    """Every column of the log, in table order: what a seal covers."""
+    if source.path:
+        return list(_dataset(source.path, []).schema.names)
+    assert source.table
+    return list(_table(_engine(source_url(source)), source.table).c.keys())
+
+
+def sql_log(source: Source) -> tuple[Engine, Table]:
+    """The log's engine and table, for the one duty allowed to write to it: the approved purge."""
+    if source.path or not source.table:
+        raise SourceError(f"{source.path!r} is a file log: expire it with your storage's lifecycle rules, not Steward")
+    engine = _engine(source_url(source))
+    return engine, _table(engine, source.table)
+
+
+def as_column_time(engine: Engine, moment: datetime) -> datetime:
+    """``moment`` as the log's timestamp column holds it: SQLite stores naive UTC."""
+    return moment.replace(tzinfo=None) if engine.dialect.name == "sqlite" else moment

@@ -1,27 +1,51 @@
-"""prefect.yaml must declare exactly the runbooks' schedules for every duty that has a flow."""
+"""Deployments come from the runbooks alone: prefect.yaml and ``steward serve`` share one plan."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import yaml
 
-from flows.registry import DUTY_FLOWS
+from deployments.plan import plan_deployments, render_prefect_yaml
+from flows.registry import DUTY_FLOWS, duty_flow, flow_name
 from runbooks.loader import load_catalog
 
 from conftest import REPO
 
 
-def test_prefect_yaml_mirrors_runbook_schedules() -> None:
-    declared = yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"]
-    entry_to_duty = {path.replace(".", "/", 1).replace(":", ".py:", 1): duty for duty, path in DUTY_FLOWS.items()}
-    found = {}
-    for d in declared:
-        duty = entry_to_duty[d["entrypoint"]]
-        [schedule] = d["schedules"]
-        found[(duty, d["parameters"]["system"])] = (schedule["cron"], schedule["timezone"])
+def test_committed_prefect_yaml_is_the_rendered_plan() -> None:
+    """Regenerate with `steward deployments --write prefect.yaml` after changing a runbook."""
+    rendered = render_prefect_yaml(plan_deployments(load_catalog(REPO / "runbooks")))
+    assert (REPO / "prefect.yaml").read_text() == rendered
+
+
+def test_plan_mirrors_every_runbook_schedule() -> None:
+    catalog = load_catalog(REPO / "runbooks")
+    planned = {(p.duty, p.system): (p.cron, p.timezone) for p in plan_deployments(catalog)}
     expected = {
-        (duty, name): (section.schedule.cron, section.schedule.timezone)
-        for name, spec in load_catalog(REPO / "runbooks").specs.items()
+        (duty, name): (section.schedule.cron, section.schedule.timezone) if section.schedule else (None, "UTC")
+        for name, spec in catalog.specs.items()
         for duty, section in spec.duties().items()
-        if duty in DUTY_FLOWS and section.schedule
+        if duty in DUTY_FLOWS
     }
-    assert found == expected
+    assert planned == expected
+    declared = yaml.safe_load(render_prefect_yaml(plan_deployments(catalog)))["deployments"]
+    assert len(declared) == len(expected) and all(d["work_pool"]["name"] == "steward" for d in declared)
+
+
+def test_flow_names_match_the_real_flows() -> None:
+    for duty in DUTY_FLOWS:
+        assert duty_flow(duty).name == flow_name(duty)
+
+
+def test_a_new_runbook_file_adds_its_deployments(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "runbooks", tmp_path / "runbooks")
+    source = (tmp_path / "runbooks/systems/fraud-scoring.yaml").read_text()
+    (tmp_path / "runbooks/systems/fraud-scoring-eu.yaml").write_text(
+        source.replace("system: fraud-scoring", "system: fraud-scoring-eu"))
+    before = plan_deployments(load_catalog(REPO / "runbooks"))
+    after = plan_deployments(load_catalog(tmp_path / "runbooks"))
+    added = {p.full_name for p in after} - {p.full_name for p in before}
+    fraud_duties = {p.flow_name for p in before if p.system == "fraud-scoring"}
+    assert added == {f"{name}/fraud-scoring-eu" for name in fraud_duties}

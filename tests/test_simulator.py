@@ -32,7 +32,7 @@ FRAUD_COLUMNS = [
     "txn_count_24h", "velocity_1h", "avg_amount_30d", "distance_from_home_km", "hour_of_day",
     "is_foreign", "device_trust_score", "prior_chargebacks", "email_domain_age_days",
     "ip_risk_score", "billing_shipping_match", "cvv_attempts",
-    "score", "decision", "latency_ms", "reviewer", "review_ts",
+    "score", "decision", "latency_ms", "reviewer", "review_ts", "final_decision",
 ]
 FRAUD_OUTCOME_COLUMNS = ["request_id", "outcome_ts", "is_fraud", "chargeback_amount"]
 SUPPORT_COLUMNS = [

@@ -101,7 +101,7 @@ def upgrade(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")  # parallel branches may each add a head
+        command.upgrade(config, "head")
 
 
 class Store:

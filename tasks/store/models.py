@@ -6,7 +6,7 @@ models must match them (``tests/test_store.py`` checks there is no drift).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -230,6 +230,25 @@ class ReferenceProfile(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RefreshRequest(Base):
+    """A refresh asked for by a sustained SLA breach: the deployment run it started, or a recommendation."""
+
+    __tablename__ = "refresh_requests"
+    __table_args__ = (UniqueConstraint("system", "window_start", "window_end", name="uq_refresh_request_window"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(64), index=True)
+    duty: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32))  # deployment_started | recommended
+    deployment: Mapped[str | None] = mapped_column(String(200))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    breaches: Mapped[list[Any]] = mapped_column(default=list)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class GoldenExample(Base):
     """A real, labelled decision kept aside to judge every model version on the same cases."""
 
@@ -244,3 +263,24 @@ class GoldenExample(Base):
     row: Mapped[dict[str, Any]] = mapped_column(default=dict)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LogSeal(Base):
+    """A day of one log (the decision log, or Steward's audit trail), hashed and chained to the seal before."""
+
+    __tablename__ = "log_seals"
+    __table_args__ = (
+        UniqueConstraint("system", "log", "day", name="uq_log_seal_day"),
+        UniqueConstraint("hash", name="uq_log_seal_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(64))
+    log: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date]
+    rows: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    purged_by: Mapped[str | None] = mapped_column(String(36))

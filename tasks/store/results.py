@@ -68,3 +68,13 @@ def latest_results(session: Session, system: str) -> dict[str, CheckResult]:
         ).where(CheckResult.system == system)
     )
     return {r.duty: r for r in rows}
+
+
+def latest_judged(session: Session, system: str, duty: str) -> CheckResult | None:
+    """The newest window that was actually judged: a skipped one (e.g. labels not mature) says nothing."""
+    return session.scalars(
+        select(CheckResult)
+        .where(CheckResult.system == system, CheckResult.duty == duty, CheckResult.status != "skipped")
+        .order_by(CheckResult.window_end.desc())
+        .limit(1)
+    ).first()

@@ -1,0 +1,130 @@
+"""Throughput and recall of Steward's PII scan against Presidio's pattern recognizers, on the same text.
+
+The text is the demo simulator's customer messages with personal data planted
+in a known share of them (emails, phones, Luhn-valid cards, mod-97-valid IBANs,
+IPs) and near misses in others (cards failing Luhn, IBANs with a bad checksum,
+version numbers shaped like IPs). Presidio runs in its own virtualenv
+(benchmarks/.venv-peers-pii) with its predefined recognizers called directly and
+no NLP engine. Prints MB/s for both, the ratio, and recall on the planted rows.
+
+    .venv/bin/python benchmarks/pii_scan.py [--rows 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.drift_vs_peers import BENCH_DIR, ensure_peers_venv, machine_info  # noqa: E402
+from deployments.simulator import _PII, simulate_support  # noqa: E402
+from tasks.pii import Detector, luhn_valid  # noqa: E402
+
+PEERS_VENV = BENCH_DIR / ".venv-peers-pii"
+REQUIREMENTS = BENCH_DIR / "requirements-pii-peers.txt"
+RESULTS_FILE = BENCH_DIR / "results" / "pii_scan.json"
+DATA_FILE = BENCH_DIR / ".data" / "pii_texts.txt"
+PLANTED_SHARE, NEAR_MISS_SHARE = 0.05, 0.05
+
+
+AREA_CODES = np.array([212, 312, 415, 617, 206, 303, 512, 702])  # real ones: Presidio checks numbers exist
+
+
+def _card(rng: np.random.Generator, good: bool) -> str:
+    """A Visa (4...) or Mastercard (51-55...) number: real brand prefixes, which Presidio's pattern expects."""
+    body = str(rng.choice(["4", "51", "52", "53", "54", "55"]))
+    body += "".join(map(str, rng.integers(0, 10, 15 - len(body))))
+    check = next(d for d in "0123456789" if luhn_valid(body + d))
+    return body + (check if good else str((int(check) + 1) % 10))
+
+
+def _iban(rng: np.random.Generator, good: bool) -> str:
+    bban = "".join(map(str, rng.integers(0, 10, 18)))
+    check = 98 - int(bban + "131400") % 97  # D=13, E=14, then "00"
+    return f"DE{check if good else (check % 97) + 1:02d}{bban}"
+
+
+def _positive(rng: np.random.Generator, kind: int) -> str:
+    n = rng.integers(100, 999, 4)
+    return [
+        f"mail me at user{n[0]}.{n[1]}@example{n[2] % 7}.com",
+        f"call +1 {rng.choice(AREA_CODES)} {rng.integers(200, 999)} {rng.integers(1000, 9999)}",
+        f"my card {_card(rng, True)}",
+        f"IBAN {_iban(rng, True)}",
+        f"from 10.{n[0] % 256}.{n[1] % 256}.{n[2] % 256}",
+    ][kind]
+
+
+def _near_miss(rng: np.random.Generator, kind: int) -> str:
+    n = rng.integers(1, 99, 4)
+    return [f"reference {_card(rng, False)}", f"IBAN {_iban(rng, False)}",
+            f"app version {n[0]}.{n[1]}.{n[2]}.{n[3]}", f"order #A-{n[0]}{n[1]}{n[2]} on 2026-11-{n[3] % 28 + 1:02d}"][kind]
+
+
+def generate(rows: int, seed: int = 5) -> tuple[list[str], set[int]]:
+    """(messages, positions of the rows holding real PII)."""
+    rng = np.random.default_rng(seed)
+    texts = simulate_support(date(2026, 11, 21), days=30, per_day=max(1, rows // 30))[0]["user_message"].tolist()[:rows]
+    planted_values = [v for _, values in _PII.values() for v in values]
+    truth = {i for i, t in enumerate(texts) if any(v in t for v in planted_values)}
+    for i in range(len(texts)):
+        roll = rng.random()
+        if roll < PLANTED_SHARE:
+            texts[i] += " " + _positive(rng, int(rng.integers(0, 5))) + "."
+            truth.add(i)
+        elif roll < PLANTED_SHARE + NEAR_MISS_SHARE:
+            texts[i] += " " + _near_miss(rng, int(rng.integers(0, 4))) + "."
+    return texts, truth
+
+
+def score(flagged: set[int], truth: set[int]) -> dict[str, float]:
+    return {"recall": len(flagged & truth) / len(truth), "false_positive_rows": len(flagged - truth)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--setup-peers", action="store_true", help="(re)install benchmarks/.venv-peers-pii first")
+    args = parser.parse_args(argv)
+    texts, truth = generate(args.rows)
+    megabytes = sum(len(t.encode()) for t in texts) / 1e6
+    print(f"{len(texts):,} messages, {megabytes:.2f} MB, {len(truth):,} with PII", flush=True)
+
+    detector = Detector()
+    ids = [str(i) for i in range(len(texts))]
+    started = time.perf_counter()
+    scan = detector.scan("user_message", texts, ids)
+    steward_s = time.perf_counter() - started
+    steward = {"seconds": steward_s, "mb_per_s": megabytes / steward_s, **score(set(scan.rows), truth)}
+
+    python = ensure_peers_venv(args.setup_peers, PEERS_VENV, REQUIREMENTS, "import presidio_analyzer")
+    DATA_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DATA_FILE.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
+    run = subprocess.run([str(python), str(BENCH_DIR / "peer_presidio.py"), str(DATA_FILE)],
+                         capture_output=True, text=True, check=True)
+    peer = json.loads(run.stdout.strip().splitlines()[-1])
+    presidio = {"seconds": peer["seconds"], "mb_per_s": megabytes / peer["seconds"],
+                **score(set(peer["flagged"]), truth)}
+
+    ratio = steward["mb_per_s"] / presidio["mb_per_s"]
+    for name, r in (("Steward", steward), ("Presidio", presidio)):
+        print(f"{name:<9} {r['mb_per_s']:8.2f} MB/s  ({r['seconds']:.2f} s)  recall {r['recall']:.3f}  "
+              f"false-positive rows {r['false_positive_rows']}")
+    print(f"Steward / Presidio throughput: {ratio:.1f}x (target >= 5x with equal or better recall)")
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps({"rows": len(texts), "megabytes": megabytes, "planted_rows": len(truth),
+                                        "steward": steward, "presidio": presidio, "ratio": ratio,
+                                        "machine": machine_info()}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Weekly compliance audit: does the decision log still answer an auditor's questions?
+
+load the window (every column) -> completeness, outcome linkage, PII, retention,
+human oversight, policy drift -> verify the sealed days and seal the new ones
+(decision log and Steward's audit trail) -> evidence pack, artifacts, alerts and
+a summary to the owner. No raw log content leaves the checks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from runbooks.loader import load_catalog
+from runbooks.spec import ComplianceSection, RunbookSpec, Source
+from tasks import compliance_checks as checks
+from tasks.compliance_notify import send_summary
+from tasks.compliance_report import build_report, check_rows, write_evidence_pack
+from tasks.duty import duty_failed, settle
+from tasks.findings import DutyReport
+from tasks.pii import Detector
+from tasks.retry import RETRY
+from tasks.seals import SealCheck
+from tasks.sealing import AUDIT, DECISIONS, audit_rows, seal_and_verify, window_days
+from tasks.sources import log_columns, read_window
+from tasks.store.audit import broken_links
+from tasks.store.database import open_store
+from tasks.store.seals import broken_seal_links
+from tasks.windows import Window
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def last_week(now: datetime | None = None) -> Window:
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    return Window.days(today - timedelta(days=7), today - timedelta(days=1))
+
+
+@task(**RETRY)
+def load_log(spec: RunbookSpec, window: Window) -> pd.DataFrame:
+    """Every column: seals cover whole rows."""
+    return read_window(spec.source, window, log_columns(spec.source))
+
+
+@task(**RETRY)
+def load_history(spec: RunbookSpec, until: datetime) -> pd.DataFrame:
+    """Request id and timestamp of every row before ``until``: what retention judges."""
+    return read_window(spec.source, Window(start=EPOCH, end=until), [spec.source.columns.request_id])
+
+
+@task(**RETRY)
+def load_linkage(spec: RunbookSpec, window: Window) -> checks.Linkage | None:
+    """Ids of the decisions made ``label_delay_days`` before the period, and which of them have an outcome."""
+    outcomes = spec.source.outcomes
+    if outcomes is None:
+        return None
+    delay = timedelta(days=outcomes.label_delay_days)
+    cohort = Window(start=window.start - delay, end=window.end - delay)
+    ids = read_window(spec.source, cohort, [spec.source.columns.request_id])[spec.source.columns.request_id]
+    span = Window(start=cohort.start, end=window.end)
+    if outcomes.table:
+        frame = read_window(spec.source, span, [outcomes.request_id], table=outcomes.table, timestamp=outcomes.timestamp)
+    else:
+        frame = read_window(Source(path=outcomes.path), span, [outcomes.request_id], timestamp=outcomes.timestamp)
+    return checks.Linkage(cohort=cohort, request_ids=ids.astype(str).tolist(), linked=set(frame[outcomes.request_id].astype(str)))
+
+
+@task(**RETRY)
+def seal(spec: RunbookSpec, window: Window, log: pd.DataFrame) -> list[SealCheck]:
+    """Verify the window's sealed days and seal the rest, for the decision log and the audit trail."""
+    cols = spec.source.columns
+    now, days = datetime.now(UTC), window_days(window)
+    with open_store().session() as session:
+        decisions = seal_and_verify(session, spec.system, DECISIONS, log, timestamp=cols.timestamp,
+                                    key=cols.request_id, text_fields=cols.text_fields, days=days, now=now)
+        trail = seal_and_verify(session, spec.system, AUDIT, audit_rows(session, spec.system, window),
+                                timestamp="at", key="id", text_fields=(), days=days, now=now)
+        return [*decisions, *trail]
+
+
+@task(**RETRY)
+def chain_breaks(system: str) -> tuple[list[str], list[int]]:
+    """Breaks in this system's seal chains and in the whole audit trail's chain."""
+    with open_store().session() as session:
+        return broken_seal_links(session, system), broken_links(session)
+
+
+def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame, history: pd.DataFrame,
+               linkage: checks.Linkage | None, as_of: datetime) -> list[checks.Check]:
+    cols = spec.source.columns
+    checks.require_columns(spec, log)
+    return [
+        checks.completeness(spec, log),
+        checks.linkage(linkage, section),
+        checks.pii(spec, log, Detector(section.national_ids)),
+        *checks.retention(section, history, cols.timestamp, cols.request_id, as_of),
+        checks.oversight(spec, log, section),
+        checks.policy_drift(spec, log, section),
+    ]
+
+
+def _publish(report: DutyReport) -> str:
+    path = write_evidence_pack(report, datetime.now(UTC))
+    key = f"compliance-{report.system}"
+    create_table_artifact(key=key, table=check_rows(report), description=report.headline)
+    create_markdown_artifact(
+        key=f"{key}-summary",
+        markdown=f"# Compliance · {report.system} · {report.window.label()}\n\n**{report.headline}**\n\n"
+        + "\n".join(f"- [{f.evidence['verdict']}] {f.title}" for f in report.findings)
+        + f"\n\nEvidence pack: `{path}` and `{Path(path).with_suffix('.json')}`",
+    )
+    return str(path)
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    return f"compliance/{params['system']}/{params.get('window') or 'last-7-days'}"
+
+
+@flow(name="compliance-audit", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+    """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
+    logger = get_run_logger()
+    catalog = load_catalog(Path(runbooks) if runbooks else None)
+    spec = catalog.get(system)
+    if spec.compliance is None:
+        raise ValueError(f"{system} has no compliance section in its runbook")
+    audited = Window.parse(window) if window else last_week()
+    log = load_log(spec, audited)
+    history = load_history(spec, audited.end)
+    linkage = load_linkage(spec, audited)
+    logger.info("%s: auditing %s rows in %s", system, len(log), audited.label())
+    seals = seal(spec, audited, log)
+    tamper = checks.tamper(seals, *chain_breaks(system), spec.compliance.regulation)
+    found = [*run_checks(spec, spec.compliance, log, history, linkage, audited.end), tamper]
+    scope = {"system": system, "owner": spec.owner.name, "log": spec.source.table or spec.source.path,
+             "window": audited.label(), "rows": len(log), "text_fields": ", ".join(spec.source.columns.text_fields),
+             "regulation": spec.compliance.regulation or "-", "flow_run_id": str(flow_run.id)}
+    report = build_report(spec, audited, found, seals, scope)
+    report = report.model_copy(update={"report_path": _publish(report), "flow_run_id": flow_run.id})
+    report = settle(report, catalog)
+    send_summary(spec, report)
+    logger.info("%s compliance: %s", system, report.headline)
+    return report

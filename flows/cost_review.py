@@ -1,0 +1,79 @@
+"""Monthly cost review: what the system cost, against budget, and what to do about it.
+
+load the month's aggregates (GROUP BY in the database for SQL logs) -> price,
+break down, forecast, find anomalies and savings -> report -> persist, alert on
+budget, and send the owner the month's summary. Default window: the previous
+calendar month. A window reaching past today reviews the month to date and
+forecasts the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from runbooks.loader import load_catalog
+from runbooks.spec import RunbookSpec
+from tasks.cost_data import load_aggregates
+from tasks.cost_report import top_lines, write_cost_report
+from tasks.cost_review import review
+from tasks.cost_spend import Period
+from tasks.duty import duty_failed, settle
+from tasks.findings import DutyReport
+from tasks.retry import RETRY
+from tasks.slack.summary import post_summary
+from tasks.windows import Window
+
+
+def previous_month(today: date) -> Window:
+    return Window.month(f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}")
+
+
+@task(**RETRY)
+def load_month(spec: RunbookSpec, window: Window, today: date) -> pd.DataFrame:
+    start, end = Period.of(window.start, window.end, today).read_range()
+    return load_aggregates(spec, Window(start=start, end=end))
+
+
+def _publish(report: DutyReport) -> str:
+    path = write_cost_report(report)
+    key = f"cost-{report.system}"
+    rows = [{k: r[k] for k in ("model", "calls", "cost", "share", "unpriced_calls", "latency_ms_mean")}
+            for r in report.metrics.get("by_model", [])]
+    create_table_artifact(key=key, table=rows or [{"model": "-"}], description=report.headline)
+    create_markdown_artifact(
+        key=f"{key}-summary",
+        markdown=f"# Cost review · {report.system} · {report.window.label()}\n\n"
+        + "\n".join(f"- {line}" for line in top_lines(report)) + f"\n\nReport: `{path}`",
+    )
+    return str(path)
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    return f"cost/{params['system']}/{params.get('window') or 'last-month'}"
+
+
+@flow(name="cost-review", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+    """Review one month (default: the previous calendar month, UTC) of the system's spend."""
+    logger = get_run_logger()
+    catalog = load_catalog(Path(runbooks) if runbooks else None)
+    spec = catalog.get(system)
+    if spec.cost is None:
+        raise ValueError(f"{system} has no cost section in its runbook")
+    today = datetime.now(UTC).date()
+    judged = Window.parse(window) if window else previous_month(today)
+    aggregates = load_month(spec, judged, today)
+    report = review(spec, judged.start, judged.end, aggregates, today)
+    report = report.model_copy(update={"report_path": _publish(report), "flow_run_id": flow_run.id})
+    report = settle(report, catalog)
+    delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report)[:4],
+                            report.report_path)
+    logger.info("%s cost: %s (summary %s)", system, report.headline, delivery.value)
+    return report

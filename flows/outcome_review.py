@@ -1,0 +1,132 @@
+"""Daily outcome and SLA review: is the system delivering what its owner is judged on?
+
+load the evaluation span (the window widened back to ``evaluation_days``) with its outcomes ->
+realised metrics once labels have matured, a calibrated label-free estimate before -> judge the SLA
+on the total and every slice -> report -> persist and notify; a breach sustained over
+``sustained_windows`` windows requests a model refresh.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from runbooks.loader import Catalog, load_catalog
+from runbooks.spec import RunbookSpec, SystemKind
+from tasks.duty import duty_failed, settle
+from tasks.findings import DutyReport
+from tasks.outcome_data import load_outcome_frame, outcomes_arrived_until
+from tasks.outcome_estimate import calibrate, rows_in, with_probabilities
+from tasks.outcome_report import judgement_rows, segment_rows, write_outcome_report
+from tasks.outcome_verdict import review
+from tasks.outcome_windows import default_windows, plan_windows, prior_streak, stored_estimate
+from tasks.retry import RETRY
+from tasks.store.database import open_store
+from tasks.windows import Window
+
+REFRESH_DEPLOYMENT = "model-refresh/{system}"
+
+
+@task(**RETRY)
+def load_rows(spec: RunbookSpec, span: Window) -> pd.DataFrame:
+    return load_outcome_frame(spec, span)
+
+
+@task(**RETRY)
+def outcomes_until(spec: RunbookSpec) -> datetime | None:
+    return outcomes_arrived_until(spec)
+
+
+@task
+def request_refresh(spec: RunbookSpec, report: DutyReport) -> str:
+    """Start the system's refresh deployment if one exists, else record a recommendation; once per breach."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    from tasks.store.refresh_requests import record_request, request_since
+
+    streak = int(report.metrics["streak"])
+    since = report.window_end - timedelta(days=streak)
+    breaches = [j for j in report.metrics["judgements"] if j["verdict"] == "breached"]
+    reason = f"SLA breached {streak} windows in a row: " + "; ".join(f.title for f in report.findings[1:4])
+    with open_store().session() as session:
+        if earlier := request_since(session, spec.system, since):
+            return f"refresh already requested for the window ending {earlier.window_end:%Y-%m-%d} ({earlier.action})"
+    name = REFRESH_DEPLOYMENT.format(system=spec.system)
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_deployment_by_name(name)
+    except ObjectNotFound:
+        with open_store().session() as session:
+            record_request(session, system=spec.system, duty="outcomes", window_start=report.window_start,
+                           window_end=report.window_end, action="recommended", reason=reason, breaches=breaches)
+        return f"no deployment {name!r}: refresh recommended in the ops store"
+    run = run_deployment(name, parameters={"system": spec.system}, timeout=0)
+    with open_store().session() as session:
+        record_request(session, system=spec.system, duty="outcomes", window_start=report.window_start,
+                       window_end=report.window_end, action="deployment_started", reason=reason, breaches=breaches,
+                       deployment=name, flow_run_id=str(run.id))
+    return f"started {name} (flow run {run.id})"
+
+
+def _publish(report: DutyReport, spec: RunbookSpec) -> str:
+    path = write_outcome_report(report, spec)
+    key = f"outcomes-{report.system}"
+    create_table_artifact(key=key, table=segment_rows(report) or [{"segment": "-"}], description=report.headline)
+    checks = "\n".join(f"| {r['segment']} | {r['metric']} | {r['bound']} {r['limit']} | {r['value']} | {r['verdict']} |"
+                       for r in judgement_rows(report))
+    create_markdown_artifact(
+        key=f"{key}-summary",
+        markdown=f"# Outcomes · {report.system} · {report.window.label()}\n\n**{report.headline}**\n\n"
+        + "\n".join(f"- [{f.severity}] {f.title}" for f in report.findings)
+        + (f"\n\n| segment | metric | SLA | value | verdict |\n|---|---|---|---|---|\n{checks}" if checks else "")
+        + f"\n\nReport: `{path}`",
+    )
+    return str(path)
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    return f"outcomes/{params['system']}/{params.get('window') or 'default'}"
+
+
+def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: datetime | None) -> DutyReport:
+    """Review, publish and settle one window; the flow's body, once per window."""
+    assert spec.outcomes is not None
+    plan = plan_windows(spec, window, arrived, datetime.now(UTC))
+    rows = load_rows(spec, plan.read)
+    reference = rows_in(rows, plan.reference)
+    calibration = calibrate(reference) if spec.kind is SystemKind.classifier else None
+    current = with_probabilities(rows_in(rows, plan.span), calibration)
+    with open_store().session() as session:
+        streak = prior_streak(session, spec.system, plan.window, spec.outcomes.sustained_windows)
+        estimate = stored_estimate(session, spec.system, plan.window) if plan.maturity.mature else None
+    get_run_logger().info("%s: %s decisions in %s (%s)", spec.system, len(current), plan.span.label(),
+                          "mature" if plan.maturity.mature else f"labels mature on {plan.maturity.mature_on}")
+    report = review(spec, plan, current, reference, streak, estimate)
+    if any(f.key == "sustained-breach" for f in report.findings):
+        sustained = report.findings[0].model_copy(update={"detail": request_refresh(spec, report)})
+        report = report.model_copy(update={"findings": [sustained, *report.findings[1:]]})
+    report = report.model_copy(update={"report_path": _publish(report, spec), "flow_run_id": flow_run.id})
+    return settle(report, catalog)
+
+
+@flow(name="outcome-review", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+    """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
+    catalog = load_catalog(Path(runbooks) if runbooks else None)
+    spec = catalog.get(system)
+    if spec.outcomes is None or spec.source.outcomes is None:
+        raise ValueError(f"{system} has no outcomes section (and source.outcomes) in its runbook")
+    arrived = outcomes_until(spec)
+    windows = [Window.parse(window)] if window else default_windows(spec, arrived, datetime.now(UTC))
+    reports = [review_window(spec, catalog, w, arrived) for w in windows]
+    for report in reports:
+        get_run_logger().info("%s outcomes %s: %s", system, report.window.label(), report.headline)
+    return reports[0]

@@ -1,0 +1,158 @@
+"""The monthly cost review's verdict: breakdowns, budget and forecast, anomalies and savings -> a DutyReport.
+
+Pure: it takes the aggregates (see :mod:`tasks.cost_data`) and the day the run happens.
+Budget and unpriced spend alert the owner; the patterns behind the bill are findings with
+a recommendation each, sent in the monthly summary.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import pandas as pd
+
+from runbooks.spec import Duty, RunbookSpec
+from tasks.cost_savings import Recommendation, caching, easy_on_costly, prompt_bloat
+from tasks.cost_spend import Anomaly, Budget, Period, anomalies, budget, daily, priced, prices_for
+from tasks.findings import DutyReport, Finding
+from tasks.store.models import CheckStatus
+
+EASY_SHARE = 0.1  # an easy route with at least this share of calls on the costliest model is a finding
+
+
+def money(amount: float, currency: str) -> str:
+    return f"{'$' if currency == 'USD' else currency + ' '}{amount:,.2f}"
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def breakdown(frame: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+    """Calls, spend, tokens, latency and cost per success for each value of ``key``, costliest first."""
+    sums = frame.groupby(key)[["calls", "cost", "unpriced_calls", "tokens_in", "tokens_out", "cached_tokens",
+                               "cached_calls", "latency_sum", "latency_calls", "successes", "outcomes"]].sum()
+    total = sums["cost"].sum()
+    return [
+        {key: name, "calls": int(r["calls"]), "cost": round(r["cost"], 4), "share": _ratio(r["cost"], total),
+         "unpriced_calls": int(r["unpriced_calls"]), "tokens_in_per_call": _ratio(r["tokens_in"], r["calls"]),
+         "tokens_out_per_call": _ratio(r["tokens_out"], r["calls"]), "cache_hit_rate": _ratio(r["cached_calls"], r["calls"]),
+         "latency_ms_mean": _ratio(r["latency_sum"], r["latency_calls"]),
+         "success_rate": _ratio(r["successes"], r["outcomes"]), "cost_per_success": _ratio(r["cost"], r["successes"])}
+        for name, r in sums.sort_values("cost", ascending=False).iterrows()
+    ]
+
+
+def tokens_month_over_month(current: pd.DataFrame, previous: pd.DataFrame) -> list[dict[str, Any]]:
+    """Input and output tokens per call per (route, template), this window against the previous month."""
+    def per_call(frame: pd.DataFrame) -> pd.DataFrame:
+        sums = frame.groupby(["route", "template"])[["calls", "tokens_in", "tokens_out"]].sum()
+        return sums.assign(tin=sums["tokens_in"] / sums["calls"], tout=sums["tokens_out"] / sums["calls"])
+
+    now, before = per_call(current), per_call(previous)
+    return [{"route": route, "template": template, "calls": int(r["calls"]), "tokens_in_per_call": round(r["tin"], 1),
+             "tokens_out_per_call": round(r["tout"], 1),
+             "previous_tokens_in_per_call": round(before.loc[(route, template), "tin"], 1) if (route, template) in before.index else None}
+            for (route, template), r in now.iterrows()]
+
+
+def _budget_findings(b: Budget, currency: str, period: Period) -> list[Finding]:
+    if b.budget is None:
+        return []
+    evidence = {"spend": round(b.spend, 2), "budget": round(b.budget, 2), "forecast": None if b.forecast is None else round(b.forecast, 2)}
+    if b.over:
+        return [Finding(key="budget", severity="critical",
+                        title=f"Spend {money(b.spend, currency)} is over the budget of {money(b.budget, currency)}",
+                        detail=f"{b.spend / b.budget:.0%} of budget by {period.observed_last}", evidence=evidence)]
+    if b.forecast_over:
+        return [Finding(key="budget", severity="warning",
+                        title=f"Forecast {money(b.forecast or 0, currency)} will exceed the budget of {money(b.budget, currency)}",
+                        detail=f"{money(b.spend, currency)} spent to {period.observed_last}; trailing run rate "
+                               f"{money(b.run_rate_per_day or 0, currency)}/day", evidence=evidence)]
+    return []
+
+
+def _anomaly_finding(a: Anomaly, currency: str) -> Finding:
+    days = str(a.first) if a.first == a.last else f"{a.first}..{a.last}"
+    return Finding(
+        key=f"anomalous-days:{a.first}", severity="info",
+        title=f"Spend {a.direction} on {days}: {money(a.cost, currency)} against {money(a.expected_cost, currency)} "
+              f"usual for those weekdays ({a.cost_ratio:.1f}×; volume {a.volume_ratio:.1f}×)",
+        evidence={"first": str(a.first), "last": str(a.last), "direction": a.direction, "cost": round(a.cost, 4),
+                  "expected_cost": round(a.expected_cost, 4), "cost_ratio": round(a.cost_ratio, 4),
+                  "calls": int(a.calls), "expected_calls": round(a.expected_calls, 1),
+                  "volume_ratio": round(a.volume_ratio, 4), "max_robust_z": round(a.max_z, 2)},
+    )
+
+
+def _recommendation_finding(r: Recommendation, currency: str) -> Finding:
+    return Finding(key=r.key, severity="info", title=r.title,
+                   detail=f"estimated saving {money(r.monthly_saving, currency)}/month",
+                   evidence={**r.evidence, "monthly_saving": round(r.monthly_saving, 4)})
+
+
+def review(spec: RunbookSpec, start: datetime, end: datetime, agg: pd.DataFrame, today: date) -> DutyReport:
+    """Judge the window [start, end) from aggregates that also cover ``Period.read_range`` before it."""
+    assert spec.cost is not None
+    cost, currency = spec.cost, spec.cost.currency
+    period = Period.of(start, end, today)
+    prices = prices_for(sorted(agg["model"].unique()), spec, datetime.combine(period.first, time(), UTC))
+    groups = priced(agg, spec, prices)
+    current = groups[(groups["day"] >= period.first) & (groups["day"] <= period.observed_last)]
+    previous = groups[(groups["day"] >= period.previous_first) & (groups["day"] < period.first.replace(day=1))]
+    base = dict(system=spec.system, duty=Duty.cost, window_start=start, window_end=end)
+    if current.empty:
+        return DutyReport(**base, status=CheckStatus.skipped,
+                          headline=f"No calls logged from {period.first} to {period.observed_last}: nothing to review",
+                          metrics={"calls": 0, "spend": 0.0, "month_to_date": period.month_to_date})
+
+    found, series = anomalies(daily(groups, period.history_first, period.observed_last), period.first, cost.anomaly_z)
+    money_left = budget(series, period, cost.monthly_budget, cost.forecast_trailing_days,
+                        {d for a in found for d in pd.date_range(a.first, a.last).date})
+    shares, easy_recs = easy_on_costly(current, previous, cost.easy_routes, prices, cost.quality_tolerance, period.first)
+    cache_rows, cache_recs = caching(current, prices, period.first)
+    recommendations = sorted([*prompt_bloat(current, previous, prices, cost.max_prompt_growth, period.first),
+                              *easy_recs, *cache_recs], key=lambda r: -r.monthly_saving)
+
+    findings = _budget_findings(money_left, currency, period)
+    unpriced = current.groupby("model")["unpriced_calls"].sum()
+    findings += [Finding(key=f"unpriced:{model}", severity="warning",
+                         title=f"{int(calls):,} calls to {model} are unpriced and left out of the spend",
+                         detail="not in the genai-prices table and no rate in the runbook's cost.prices",
+                         evidence={"model": model, "calls": int(calls)}) for model, calls in unpriced.items() if calls > 0]
+    findings += [_recommendation_finding(r, currency) for r in recommendations]
+    easy_keys = {r.key for r in easy_recs}
+    findings += [Finding(key=f"costly-model-on-easy:{s['route']}", severity="info",
+                         title=f"{s['share']:.0%} of easy route {s['route']} calls go to the costliest model, {s['costliest_model']}",
+                         detail="no cheaper model has matching quality evidence on this route yet", evidence=s)
+                 for s in shares if s["share"] >= EASY_SHARE and f"costly-model-on-easy:{s['route']}" not in easy_keys]
+    findings += [_anomaly_finding(a, currency) for a in found]
+
+    unpriced_calls = int(current["unpriced_calls"].sum())
+    headline = f"Spend {money(money_left.spend, currency)}" + (f" + {unpriced_calls:,} unpriced calls" if unpriced_calls else "")
+    if money_left.budget is not None:
+        headline += f" of {money(money_left.budget, currency)} budget ({money_left.spend / money_left.budget:.0%})"
+    if money_left.forecast is not None:
+        headline += f"; forecast {money(money_left.forecast, currency)} by {period.last}"
+    if recommendations:
+        headline += (f"; {len(recommendations)} recommendation(s) could save "
+                     f"{money(sum(r.monthly_saving for r in recommendations), currency)}/month")
+    alerting = any(f.severity != "info" for f in findings)
+    successes = current["successes"].sum()
+    metrics = {
+        "currency": currency, "month_to_date": period.month_to_date, "observed_last_day": str(period.observed_last),
+        "calls": int(current["calls"].sum()), "spend": round(money_left.spend, 4), "unpriced_calls": unpriced_calls,
+        "budget": money_left.budget, "forecast": money_left.forecast, "run_rate_per_day": money_left.run_rate_per_day,
+        "cost_per_success": _ratio(money_left.spend, successes),
+        "prices": {m: (p.model_dump() if p else None) for m, p in prices.items()},
+        "by_model": breakdown(current, "model"), "by_route": breakdown(current, "route"),
+        "by_day": [{"day": str(d), "calls": int(r["calls"]), "cost": round(r["cost"], 4),
+                    "expected_cost": None if pd.isna(r["expected_cost"]) else round(r["expected_cost"], 4),
+                    "robust_z": None if pd.isna(r["z"]) else round(r["z"], 2)} for d, r in series.iterrows()],
+        "tokens_month_over_month": tokens_month_over_month(current, previous),
+        "caching": cache_rows, "easy_routes_on_costliest_model": shares,
+        "recommendations": [r.model_dump() for r in recommendations],
+    }
+    return DutyReport(**base, status=CheckStatus.attention if alerting else CheckStatus.healthy,
+                      headline=headline, findings=findings, metrics=metrics)

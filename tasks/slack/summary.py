@@ -1,0 +1,38 @@
+"""A duty's periodic summary for its owner: a short Slack message, whether or not anything alerted.
+
+Alerts (``tasks.duty``) page once per incident; a summary is the monthly or
+weekly read-out every owner gets. Any duty can send one; it never raises, it
+says what became of the message.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from runbooks.spec import Owner
+from tasks.slack.notifier import destination, slack_client, slack_config
+from tasks.store.models import Delivery
+
+MAX_TEXT = 2900  # a Block Kit section holds 3,000 characters
+
+
+def summary_blocks(title: str, lines: list[str], report_path: str | None) -> list[dict]:
+    body = "\n".join(f"• {line}" for line in lines) or "Nothing to report."
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+                          {"type": "section", "text": {"type": "mrkdwn", "text": body[:MAX_TEXT]}}]
+    if report_path:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: `{report_path}`"}]})
+    return blocks
+
+
+def post_summary(owner: Owner, title: str, lines: list[str], report_path: str | None = None) -> Delivery:
+    """Post ``title`` and ``lines`` to the owner's channel (or DM); the delivery status, never an exception."""
+    config = slack_config()
+    if config is None:
+        return Delivery.not_configured
+    try:
+        slack_client(config).chat_postMessage(channel=destination(owner), text=title,
+                                              blocks=summary_blocks(title, lines, report_path), unfurl_links=False)
+    except (SlackApiError, SlackClientError, OSError):
+        return Delivery.failed
+    return Delivery.sent

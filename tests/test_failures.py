@@ -1,0 +1,45 @@
+"""A duty that cannot run is a finding, not silence: its failure alerts the owner, a good run resolves it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from flows.drift_check import drift_check
+from tasks.store.database import open_store
+from tasks.store.models import Alert, AlertState
+
+from conftest import DEMO_END, REPO
+
+
+@pytest.fixture
+def broken_runbooks(tmp_path: Path) -> Path:
+    shutil.copytree(REPO / "runbooks", tmp_path / "runbooks")
+    spec = tmp_path / "runbooks/systems/fraud-scoring.yaml"
+    spec.write_text(spec.read_text().replace("table: fraud_decisions", "table: fraud_decisionz"))
+    return tmp_path / "runbooks"
+
+
+def test_failed_run_alerts_the_owner_and_next_good_run_resolves_it(
+    prefect_api, demo_home, fake_slack, monkeypatch, broken_runbooks: Path
+) -> None:
+    monkeypatch.setenv("STEWARD_SLACK_BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", fake_slack.api_url)
+    night = DEMO_END.isoformat()
+
+    with pytest.raises(Exception, match="fraud_decisionz"):
+        drift_check(system="fraud-scoring", window=night, runbooks=str(broken_runbooks))
+
+    with open_store().session() as session:
+        [alert] = session.scalars(select(Alert).where(Alert.key == "drift:run-failed")).all()
+        assert (alert.state, alert.severity, alert.delivery) == (AlertState.open, "critical", "sent")
+        assert "fraud_decisionz" in alert.summary and alert.details["flow_run_id"]
+    [posted] = fake_slack.posted()
+    assert posted["channel"] == "U04DANA0001" and "could not run" in posted["text"]
+
+    drift_check(system="fraud-scoring", window=night)
+    with open_store().session() as session:
+        assert session.scalars(select(Alert.state).where(Alert.key == "drift:run-failed")).one() == AlertState.resolved
