@@ -427,9 +427,9 @@ def rollback(
     runbooks: RunbooksOption = None,
 ) -> None:
     """Ask the owner (in Slack) to roll the champion back; on approval the alias switches, with its audit entry."""
-    from flows.model_rollback import model_rollback
+    from flows.model_rollback import model_rollback, rollback_target
 
-    _catalog(runbooks).get(system)
+    rollback_target(_catalog(runbooks).get(system), to)  # a rollback that cannot be asked for fails here, fast
     with err.status(f"waiting for {system}'s owner to approve the rollback…"):
         result = model_rollback(system=system, to_version=to, runbooks=str(runbooks) if runbooks else None)
     who = f" by {result.decided_by}" if result.decided_by and result.outcome != "Expired" else ""
@@ -445,14 +445,17 @@ app.add_typer(approvals_app, name="approvals")
 def approvals_serve(
     port: Annotated[int, typer.Option(help="Port for Slack's interactivity Request URL (POST /slack/events).")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to bind; put a TLS proxy in front for Slack.")] = "127.0.0.1",
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Connect out to Slack over Socket Mode "
+                                              "instead (no public URL; needs STEWARD_SLACK_APP_TOKEN).")] = False,
 ) -> None:
     """Receive Approve/Reject clicks: verify, decide (owner or backup, first decision wins), resume the run."""
     from deployments.receiver import Receiver, serve_forever, signing_secret
 
-    receiver = Receiver(signing_secret())
-    out.print(f"approval receiver on http://{host}:{port}/slack/events (Ctrl-C to stop)")
+    receiver = Receiver(None if socket_mode else signing_secret())
+    where = "Slack Socket Mode" if socket_mode else f"http://{host}:{port}/slack/events"
+    out.print(f"approval receiver on {where} (Ctrl-C to stop)")
     try:
-        serve_forever(receiver, host, port)
+        serve_forever(receiver, host, port, socket_mode=socket_mode)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:

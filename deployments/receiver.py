@@ -69,13 +69,19 @@ class Click(BaseModel):
 
 
 class Receiver:
-    """Verifies and applies clicks; follow-up work runs on a small pool after the ack."""
+    """Verifies and applies clicks; follow-up work runs on a small pool after the ack.
 
-    def __init__(self, secret: str):
-        self.verifier = SignatureVerifier(secret)
+    Without a signing secret (Socket Mode, where the app token authenticates the
+    connection) every HTTP request is refused.
+    """
+
+    def __init__(self, secret: str | None):
+        self.verifier = SignatureVerifier(secret) if secret else None
         self.followups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="approval-followup")
 
     def verified(self, body: bytes, headers: dict[str, str]) -> bool:
+        if self.verifier is None:
+            return False
         try:
             return self.verifier.is_valid_request(body, headers)
         except (ValueError, TypeError):  # a non-numeric timestamp header
@@ -87,9 +93,9 @@ class Receiver:
             return 401
         try:
             payload = json.loads(parse_qs(body.decode())["payload"][0])
-            click = Click.parse(payload)
-        except (KeyError, IndexError, ValueError, ValidationError, UnicodeDecodeError):
+        except (KeyError, IndexError, ValueError, UnicodeDecodeError):
             return 400
+        click = _parse(payload)
         if click is None:
             return 200  # another interaction of the app: acknowledged, ignored
         self.apply(click)
@@ -166,9 +172,60 @@ def serve_in_background(receiver: Receiver, host: str = "127.0.0.1", port: int =
     return server
 
 
-def start(receiver: Receiver, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> Callable[[], None]:
-    """Answer clicks and tend pending requests every ``sweep_seconds`` in the background; returns the stop."""
-    server = serve_in_background(receiver, host, port)
+def app_token() -> str:
+    """``STEWARD_SLACK_APP_TOKEN`` (xapp-...), else the ``Steward Slack`` block's app token: for Socket Mode."""
+    if token := os.environ.get("STEWARD_SLACK_APP_TOKEN"):
+        return token
+    if block_name := os.environ.get("STEWARD_SLACK_BLOCK"):
+        from blocks.slack import StewardSlack
+
+        if (block := StewardSlack.load(block_name)).app_token:
+            return block.app_token.get_secret_value()
+    raise StewardError("Socket Mode needs an app-level token: set STEWARD_SLACK_APP_TOKEN or the 'Steward Slack' "
+                       "block's app_token")
+
+
+def socket_mode_client(receiver: Receiver, token: str) -> Any:
+    """Receive clicks over Slack's Socket Mode (no public URL: teams behind a firewall).
+
+    The connection is authenticated by the app token, so there is no request
+    signature to check; each envelope is acknowledged first, then applied.
+    """
+    from slack_sdk.socket_mode import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    config = slack_config()
+    if config is None:
+        raise StewardError("Socket Mode needs the bot token too (STEWARD_SLACK_BOT_TOKEN or a Slack block)")
+    client = SocketModeClient(app_token=token, web_client=slack_client(config))
+
+    def on_request(socket: SocketModeClient, request: SocketModeRequest) -> None:
+        socket.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+        if request.type == "interactive" and (click := _parse(request.payload)):
+            receiver.apply(click)
+
+    client.socket_mode_request_listeners.append(on_request)
+    return client
+
+
+def _parse(payload: dict[str, Any]) -> Click | None:
+    try:
+        return Click.parse(payload)
+    except (KeyError, IndexError, ValidationError):
+        return None
+
+
+def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
+          sweep_seconds: float = SWEEP_SECONDS) -> Callable[[], None]:
+    """Answer clicks (HTTP, or Socket Mode) and tend pending requests every ``sweep_seconds`` in the
+    background; returns the stop."""
+    if socket_mode:
+        socket = socket_mode_client(receiver, app_token())
+        socket.connect()
+        stop_listening = socket.close
+    else:
+        stop_listening = serve_in_background(receiver, host, port).shutdown
     stopping = threading.Event()
 
     def sweep_loop() -> None:
@@ -182,15 +239,16 @@ def start(receiver: Receiver, host: str, port: int, sweep_seconds: float = SWEEP
 
     def stop() -> None:
         stopping.set()
-        server.shutdown()
+        stop_listening()
         receiver.followups.shutdown(wait=True)
 
     return stop
 
 
-def serve_forever(receiver: Receiver, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> None:
+def serve_forever(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
+                  sweep_seconds: float = SWEEP_SECONDS) -> None:
     """The ``steward approvals serve`` loop, until Ctrl-C."""
-    stop = start(receiver, host, port, sweep_seconds)
+    stop = start(receiver, host, port, socket_mode=socket_mode, sweep_seconds=sweep_seconds)
     try:
         while True:
             time.sleep(3600)

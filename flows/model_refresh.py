@@ -33,12 +33,12 @@ from tasks.errors import StewardError
 from tasks.findings import DutyReport, Finding
 from tasks.labelled import LABEL, read_labelled
 from tasks.model_artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
-from tasks.refresh_eval import Comparison, evaluate, judge_gate, metric_rows, within_noise
+from tasks.refresh_eval import Comparison, judge_versions, metric_rows
 from tasks.refresh_report import approval_blocks, headline, write_refresh_report
 from tasks.retry import RETRY
 from tasks.sources import read_window
 from tasks.store.database import open_store
-from tasks.store.golden import add_golden, golden_frame
+from tasks.store.golden import add_golden, choose_golden, golden_frame
 from tasks.store.models import ApprovalState, CheckStatus, ModelVersion
 from tasks.store.registry import alias_version, register_version, set_alias
 from tasks.windows import Window
@@ -120,22 +120,14 @@ def train_challenger(spec: RunbookSpec, section: RefreshSection, training: Windo
 
 
 def _golden(spec: RunbookSpec, section: RefreshSection, seed_window: Window) -> pd.DataFrame:
-    """The system's golden set; seeded once from labelled rows neither the challenger nor the holdout saw.
-
-    Seeding keeps every positive up to half the set and samples the rest, so a
-    rare class is still judged on enough cases.
-    """
+    """The system's golden set; seeded once from labelled rows neither the challenger nor the holdout saw."""
     cols = spec.source.columns
     with open_store().session() as session:
         frame = golden_frame(session, spec.system)
     if not frame.empty:
         return frame
     rows = read_labelled(spec, seed_window, _extra_columns(spec, section))
-    positives = rows[rows[LABEL] == 1]
-    positives = positives.sample(min(len(positives), section.golden_size // 2), random_state=7)
-    negatives = rows[rows[LABEL] == 0]
-    negatives = negatives.sample(min(len(negatives), section.golden_size - len(positives)), random_state=7)
-    chosen = pd.concat([positives, negatives]).sort_values(cols.timestamp, kind="stable")
+    chosen = choose_golden(rows, section.golden_size, label=LABEL).sort_values(cols.timestamp, kind="stable")
     with open_store().session() as session:
         add_golden(session, spec.system, chosen, request_id=cols.request_id, timestamp=cols.timestamp, label=LABEL,
                    actor=f"steward (seeded from {seed_window.label()})")
@@ -157,35 +149,15 @@ def compare(spec: RunbookSpec, section: RefreshSection, holdout: Window, trainin
         raise RefreshConfigError(f"{spec.system}: no labelled rows in the held-out window {holdout.label()}")
     seed = Window(start=training.start - timedelta(days=section.holdout_days), end=training.start)
     golden = _golden(spec, section, seed)
-    slices = _slices(spec, section)
-
-    scores = {v: _scores(spec, v, frame) for v in (champion, challenger)}
-    golden_scores = {v: _scores(spec, v, golden) for v in (champion, challenger)} if not golden.empty else {}
-    kw = {"threshold": section.threshold, "slices": slices, "value_column": section.value_column}
-    before, after = evaluate(frame, scores[champion], **kw), evaluate(frame, scores[challenger], **kw)
-    gold = (evaluate(golden, golden_scores[champion], **kw), evaluate(golden, golden_scores[challenger], **kw)) \
-        if golden_scores else None
-
-    def noise(name: str) -> bool:
-        rows, by = (golden, golden_scores) if name == "golden set" else (frame, scores)
-        if name != "golden set":
-            column, _, level = name.partition("=")
-            mask = (rows[column].astype(str) == level).to_numpy()
-        else:
-            mask = np.ones(len(rows), dtype=bool)
-        return within_noise(rows[LABEL].to_numpy()[mask], by[champion][mask], by[challenger][mask],
-                            metric=section.gate.metric, threshold=section.threshold)
-
-    gate = judge_gate(before, after, section.gate, min_slice_size=section.min_slice_size,
-                      min_slice_positives=section.min_slice_positives, golden=gold, noise=noise)
-    comparison = Comparison(champion_version=champion, challenger_version=challenger, holdout_rows=len(frame),
-                            golden_rows=len(golden), champion=before, challenger=after,
-                            golden_champion=gold[0] if gold else None, golden_challenger=gold[1] if gold else None,
-                            gate=gate)
+    versions = (champion, challenger)
+    comparison = judge_versions(
+        section, _slices(spec, section), versions, frame, tuple(_scores(spec, v, frame) for v in versions),
+        golden, tuple(_scores(spec, v, golden) for v in versions) if not golden.empty else None)
+    shown = metric_rows(comparison.champion, comparison.challenger)
     with open_store().session() as session:
         record = session.query(ModelVersion).filter_by(system=spec.system, version=challenger).one()
-        record.metrics = {**record.metrics, "holdout": holdout.label(), "gate_passed": gate.passed,
-                          **{r["metric"]: r["challenger"] for r in metric_rows(before, after)}}
+        record.metrics = {**record.metrics, "holdout": holdout.label(), "gate_passed": comparison.gate.passed,
+                          **{r["metric"]: r["challenger"] for r in shown}}
     return comparison
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from runbooks.spec import GATE_METRICS, PromotionGate
+from runbooks.spec import GATE_METRICS, PromotionGate, RefreshSection
 from tasks.classifier_metrics import ClassifierMetrics, classifier_metrics
 from tasks.labelled import LABEL
 
@@ -129,8 +129,42 @@ def judge_gate(champion: ModelEvaluation, challenger: ModelEvaluation, gate: Pro
             continue
         objection(name, _better_by(gate.metric, before, after))
     if golden is not None:
-        objection("golden set", _better_by(gate.metric, golden[0].overall, golden[1].overall))
+        objection(GOLDEN, _better_by(gate.metric, golden[0].overall, golden[1].overall))
     return GateVerdict(passed=not reasons, gain=gain, reasons=reasons, excused=excused)
+
+
+GOLDEN = "golden set"
+
+
+def _rows_of(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """The rows a slice name (``column=level``, as ``evaluate`` names them) covers; all rows for the golden set."""
+    if name == GOLDEN:
+        return np.ones(len(frame), dtype=bool)
+    column, _, level = name.partition("=")
+    return (frame[column].astype(str) == level).to_numpy()
+
+
+def judge_versions(section: RefreshSection, slices: list[str], versions: tuple[int, int], holdout: pd.DataFrame,
+                   holdout_scores: tuple[np.ndarray, np.ndarray], golden: pd.DataFrame,
+                   golden_scores: tuple[np.ndarray, np.ndarray] | None) -> Comparison:
+    """Champion and challenger (in that order in ``versions`` and the score pairs) on the held-out rows
+    and the golden set, and the runbook's gate over them."""
+    kw = {"threshold": section.threshold, "slices": slices, "value_column": section.value_column}
+    before, after = (evaluate(holdout, s, **kw) for s in holdout_scores)
+    gold = tuple(evaluate(golden, s, **kw) for s in golden_scores) if golden_scores else None
+
+    def noise(name: str) -> bool:
+        rows, (champion, challenger) = (golden, golden_scores) if name == GOLDEN else (holdout, holdout_scores)
+        mask = _rows_of(rows, name)
+        return within_noise(rows[LABEL].to_numpy()[mask], champion[mask], challenger[mask],
+                            metric=section.gate.metric, threshold=section.threshold)
+
+    gate = judge_gate(before, after, section.gate, min_slice_size=section.min_slice_size,
+                      min_slice_positives=section.min_slice_positives, golden=gold, noise=noise)
+    return Comparison(champion_version=versions[0], challenger_version=versions[1], holdout_rows=len(holdout),
+                      golden_rows=len(golden), champion=before, challenger=after,
+                      golden_champion=gold[0] if gold else None, golden_challenger=gold[1] if gold else None,
+                      gate=gate)
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:

@@ -108,11 +108,10 @@ def test_clicks_that_are_not_steward_buttons_are_acked_and_ignored(slack) -> Non
     assert Click.parse({"type": "view_submission"}) is None
     assert Click.parse({"type": "block_actions", "actions": [{"action_id": "other", "value": "x"}]}) is None
     assert Receiver(SECRET).handle(*signed({"type": "block_actions", "user": {"id": OWNER}, "actions": []})) == 200
-    body, headers = signed({})
-    assert Receiver(SECRET).handle(b"payload=%7Bnot-json", {**headers, "X-Slack-Signature":
-                                   SignatureVerifier(SECRET).generate_signature(
-                                       timestamp=headers["X-Slack-Request-Timestamp"], body=b"payload=%7Bnot-json")
-                                   or ""}) == 400
+    stamp = str(int(time.time()))
+    garbage = b"payload=%7Bnot-json"
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=garbage) or ""
+    assert Receiver(SECRET).handle(garbage, {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}) == 400
 
 
 def test_half_time_reminds_owner_and_tells_backup_then_expiry_changes_nothing(slack) -> None:
@@ -142,3 +141,34 @@ def test_without_slack_the_request_still_waits_for_the_prefect_ui() -> None:
     with open_store().session() as session:
         request = session.get_one(ApprovalRequest, request_id)
         assert request.state == ApprovalState.pending and request.slack_ts is None
+
+
+def test_socket_mode_acks_each_envelope_and_applies_the_same_rules(slack) -> None:
+    from deployments.receiver import socket_mode_client
+    from tasks.slack.fake import FakeSocketMode
+
+    endpoint = FakeSocketMode().start()
+    slack.socket_url = endpoint.url
+    request_id = new_request()
+    receiver = Receiver(None)
+    client = socket_mode_client(receiver, slack.app_token)
+    try:
+        client.connect()
+        deadline = time.monotonic() + 20
+        while not endpoint.connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        sent = [endpoint.push(click(request_id, OUTSIDER)), endpoint.push(click(request_id, OWNER))]
+        while time.monotonic() < deadline and not (
+                {a.get("envelope_id") for a in endpoint.acks} >= set(sent) and state(request_id) != "pending"):
+            time.sleep(0.1)
+        assert {a["envelope_id"] for a in endpoint.acks} >= set(sent)
+        receiver.followups.shutdown(wait=True)
+        with open_store().session() as session:
+            request = session.get_one(ApprovalRequest, request_id)
+            assert (request.state, request.decided_by) == (ApprovalState.approved, OWNER)
+        assert "not authorised" in slack.posted("chat.postEphemeral")[0]["text"]
+        # No signing secret: the HTTP endpoint of a Socket Mode receiver refuses everything.
+        assert receiver.handle(*signed(click(request_id, OWNER))) == 401
+    finally:
+        client.close()
+        endpoint.stop()

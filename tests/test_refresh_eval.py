@@ -124,3 +124,12 @@ def test_noise_guard_excuses_a_chance_regression_but_not_a_real_one() -> None:
     excuse_all = judge_gate(challenger, champion, PromotionGate(min_gain=-1.0), min_slice_size=1,
                             noise=lambda _name: True)
     assert excuse_all.passed and excuse_all.excused
+
+
+def test_golden_set_keeps_positives_up_to_half_then_samples_negatives() -> None:
+    from tasks.store.golden import choose_golden
+
+    rows = pd.DataFrame({"label": [1] * 30 + [0] * 970, "i": range(1000)})
+    chosen = choose_golden(rows, 100, label="label")
+    assert len(chosen) == 100 and chosen["label"].sum() == 30 and chosen["i"].is_unique
+    assert choose_golden(rows, 40, label="label")["label"].sum() == 20

@@ -29,14 +29,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def runbooks(tmp_path: Path) -> Callable[..., str]:
-    """A copy of the shipped runbooks with the fraud refresh section overridden."""
+    """A copy of the shipped runbooks with the fraud refresh section overridden (smaller, so faster)."""
 
     def write(**refresh: Any) -> str:
         folder = tmp_path / "runbooks"
         shutil.copytree(REPO / "runbooks", folder, dirs_exist_ok=True)
         path = folder / "systems" / "fraud-scoring.yaml"
         spec = yaml.safe_load(path.read_text())
-        spec["refresh"].update(refresh)
+        spec["refresh"].update({"training_days": 21, "golden_size": 400, **refresh})
         path.write_text(yaml.safe_dump(spec))
         return str(folder)
 
@@ -206,3 +206,76 @@ def test_rollback_restores_the_previous_champion_through_approval(slack_app, run
         last = alias_history(session, "fraud-scoring")[-1]
         assert (last.version, last.previous_version, last.approval_id) == (1, 2, request.id)
         assert last.reason == "rollback from v2"
+
+
+def test_under_a_deployment_the_run_suspends_and_resumes_without_retraining(slack_app, runbooks, prefect_api) -> None:
+    """Served as a deployment, the run suspends (its process moves on); the owner's click resumes it,
+    it re-runs from the top with every task before the wait cached: one challenger, one request."""
+    import os
+    import subprocess
+    import sys
+
+    from prefect.deployments import run_deployment
+
+    folder = runbooks(gate={"metric": "pr_auc", "min_gain": -1.0, "max_slice_regression": 1.0})
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "PYTHONPATH": str(REPO)}
+    runner = subprocess.Popen([sys.executable, "-c", "from flows.model_refresh import model_refresh; "
+                               "model_refresh.serve(name='suspend-test')"], env=env, cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        run = wait_for(lambda: _try_run(run_deployment, folder), what="the served deployment")
+        request = paused_request()
+        assert flow_state(str(run.id)).name == "Suspended"
+        assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OWNER) == 200
+        final = wait_for(lambda: (s := flow_state(str(run.id))).is_final() and s, what="the resumed run")
+        assert final.name == "Promoted" and champion() == 2
+        with open_store().session() as session:
+            assert len(versions(session, "fraud-scoring")) == 2  # nothing retrained on resume
+            assert session.query(ApprovalRequest).count() == 1 and request.flow_run_id == str(run.id)
+    finally:
+        runner.terminate()
+        runner.wait(timeout=30)
+
+
+def _try_run(run_deployment: Callable[..., Any], folder: str) -> Any:
+    try:
+        return run_deployment("model-refresh/suspend-test", timeout=0, parameters={
+            "system": "fraud-scoring", "window": HOLDOUT, "runbooks": folder, "approval_timeout_seconds": 600})
+    except Exception:  # noqa: BLE001 - the deployment is not registered until the runner has started
+        return None
+
+
+def test_prefect_ui_resume_is_a_fallback_held_to_the_same_rules(prefect_api, demo_home, runbooks) -> None:
+    """No Slack at all: the run waits for the Resume form (the same API call the UI makes); a resume by
+    someone who may not decide is ignored and the run pauses again; the owner's resume decides."""
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.model_rollback import model_rollback
+
+    with open_store().session() as session:
+        for uri in ("log:fraud-gbm-1.4", "log:fraud-gbm-1.5"):
+            register_version(session, system="fraud-scoring", artifact_uri=uri, metrics={})
+        set_alias(session, system="fraud-scoring", alias="champion", version=1, actor="steward")
+        set_alias(session, system="fraud-scoring", alias="champion", version=2, actor=OWNER)
+    thread, result = in_thread(model_rollback, system="fraud-scoring", runbooks=runbooks(),
+                               approval_timeout_seconds=300)
+
+    def waiting() -> ApprovalRequest | None:
+        with open_store().session() as session:
+            request = session.query(ApprovalRequest).one_or_none()
+        return request if request and flow_state(request.flow_run_id).is_paused() else None
+
+    request = wait_for(waiting, what="the paused rollback")
+    assert request.slack_ts is None  # Slack is not configured
+    resume_flow_run(request.flow_run_id, run_input={"approved": True, "approver": OUTSIDER, "reason": "me"})
+    assert not flow_state(request.flow_run_id).is_paused()
+    wait_for(lambda: flow_state(request.flow_run_id).is_paused(), what="the run to pause again")
+    with open_store().session() as session:
+        assert session.get_one(ApprovalRequest, request.id).state == ApprovalState.pending
+    assert champion() == 2
+    resume_flow_run(request.flow_run_id, run_input={"approved": False, "approver": OWNER, "reason": "not now"})
+    thread.join(timeout=60)
+    assert result[0].outcome == "Rejected" and champion() == 2
+    with open_store().session() as session:
+        decided = session.get_one(ApprovalRequest, request.id)
+        assert (decided.state, decided.decided_by, decided.reason) == (ApprovalState.rejected, OWNER, "not now")

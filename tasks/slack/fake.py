@@ -30,6 +30,8 @@ class FakeSlack:
     """Speaks enough of the Web API for Steward: posting, updating and ephemeral messages."""
 
     token: str = "xoxb-fake-steward-token"
+    app_token: str = "xapp-fake-steward-app-token"
+    socket_url: str | None = None  # what apps.connections.open answers (a FakeSocketMode's url)
     calls: list[FakeCall] = field(default_factory=list)
     outage: int = 0  # answer the next N calls with HTTP 503
     _ts: Iterator[int] = field(default_factory=lambda: count(1))
@@ -82,7 +84,8 @@ class FakeSlack:
             if self.outage > 0:
                 self.outage -= 1
                 return 503, {"ok": False, "error": "service_unavailable"}
-            if auth != f"Bearer {self.token}":
+            token = self.app_token if method == "apps.connections.open" else self.token
+            if auth != f"Bearer {token}" and args.get("token") != token:
                 return 200, {"ok": False, "error": "invalid_auth"}
             self.calls.append(FakeCall(method, args))
             ts = f"1760000000.{next(self._ts):06d}"
@@ -95,6 +98,8 @@ class FakeSlack:
             return 200, {"ok": True, "channel": channel, "ts": args.get("ts")}
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": ts}
+        if method == "apps.connections.open" and self.socket_url:
+            return 200, {"ok": True, "url": self.socket_url}
         if method == "auth.test":
             return 200, {"ok": True, "team_id": "T0STEWARD", "user_id": "U0STEWARDBOT", "bot_id": "B0STEWARD"}
         return 200, {"ok": False, "error": "unknown_method"}
@@ -132,6 +137,51 @@ class FakeSlack:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
+
+
+@dataclass
+class FakeSocketMode:
+    """A Socket Mode endpoint on loopback (``ws://``): greets, pushes envelopes, records the app's acks."""
+
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    _connections: list[Any] = field(default_factory=list)
+    _server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link"
+
+    def start(self) -> FakeSocketMode:
+        from websockets.sync.server import serve
+
+        def session(connection: Any) -> None:
+            self._connections.append(connection)
+            connection.send(json.dumps({"type": "hello", "num_connections": 1,
+                                        "connection_info": {"app_id": "A0STEWARD"}}))
+            for message in connection:
+                self.acks.append(json.loads(message))
+
+        self._server = serve(session, "127.0.0.1", 0)
+        threading.Thread(target=self._server.serve_forever, name="fake-socket-mode", daemon=True).start()
+        return self
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._connections)
+
+    def push(self, payload: dict[str, Any]) -> str:
+        """Deliver an interactive payload (a button click) to the connected app; returns its envelope id."""
+        import uuid
+
+        envelope_id = str(uuid.uuid4())
+        self._connections[-1].send(json.dumps({"envelope_id": envelope_id, "type": "interactive",
+                                               "payload": payload, "accepts_response_payload": False}))
+        return envelope_id
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
             self._server = None
 
 

@@ -27,6 +27,14 @@ def add_golden(session: Session, system: str, frame: pd.DataFrame, *, request_id
     return len(fresh)
 
 
+def choose_golden(rows: pd.DataFrame, size: int, *, label: str, seed: int = 7) -> pd.DataFrame:
+    """Every positive up to half of ``size``, then negatives: a rare class is still judged on enough cases."""
+    positives = rows[rows[label] == 1]
+    positives = positives.sample(min(len(positives), size // 2), random_state=seed)
+    negatives = rows[rows[label] == 0]
+    return pd.concat([positives, negatives.sample(min(len(negatives), size - len(positives)), random_state=seed)])
+
+
 def golden_frame(session: Session, system: str) -> pd.DataFrame:
     """The golden set as a frame, one row per example, in the log's column names."""
     rows = session.scalars(select(GoldenExample.row).where(GoldenExample.system == system).order_by(GoldenExample.id))
