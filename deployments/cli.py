@@ -486,7 +486,7 @@ def purge(
         return
     with open_store().session() as session:
         request = request_purge(session, spec, plan)
-    post_request(request.id, spec.owner)
+    post_request(request.id)
     out.print(f"{system}: {plan.rows:,} rows of {plan.table} are past retention (before {plan.cutoff:%Y-%m-%d}). "
               f"Nothing deleted. Approval request {request.id} sent to {spec.owner.name}; once approved run "
               f"'steward purge {system} --approval {request.id}'")

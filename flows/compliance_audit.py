@@ -16,12 +16,11 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from runbooks.loader import load_catalog
-from runbooks.spec import ComplianceSection, RunbookSpec, Source
+from runbooks.spec import ComplianceSection, Duty, RunbookSpec, Source
 from tasks import compliance_checks as checks
 from tasks.compliance_notify import send_summary
 from tasks.compliance_report import build_report, check_rows, write_evidence_pack
-from tasks.duty import duty_failed, settle
+from tasks.duty import duty_failed, load_duty, run_namer, settle
 from tasks.findings import DutyReport
 from tasks.pii import Detector
 from tasks.retry import RETRY
@@ -117,19 +116,11 @@ def _publish(report: DutyReport) -> str:
     return str(path)
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    return f"compliance/{params['system']}/{params.get('window') or 'last-7-days'}"
-
-
-@flow(name="compliance-audit", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="compliance-audit", flow_run_name=run_namer("compliance", "last-7-days"), on_failure=[duty_failed], on_crashed=[duty_failed])
 def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
     logger = get_run_logger()
-    catalog = load_catalog(Path(runbooks) if runbooks else None)
-    spec = catalog.get(system)
-    if spec.compliance is None:
-        raise ValueError(f"{system} has no compliance section in its runbook")
+    catalog, spec = load_duty(system, Duty.compliance, runbooks)
     audited = Window.parse(window) if window else last_week()
     log = load_log(spec, audited)
     history = load_history(spec, audited.end)

@@ -10,20 +10,18 @@ forecasts the rest.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from runbooks.loader import load_catalog
-from runbooks.spec import RunbookSpec
+from runbooks.spec import Duty, RunbookSpec
 from tasks.cost_data import load_aggregates
 from tasks.cost_report import top_lines, write_cost_report
 from tasks.cost_review import review
 from tasks.cost_spend import Period
-from tasks.duty import duty_failed, settle
+from tasks.duty import duty_failed, load_duty, run_namer, settle
 from tasks.findings import DutyReport
 from tasks.retry import RETRY
 from tasks.slack.summary import post_summary
@@ -54,19 +52,11 @@ def _publish(report: DutyReport) -> str:
     return str(path)
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    return f"cost/{params['system']}/{params.get('window') or 'last-month'}"
-
-
-@flow(name="cost-review", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="cost-review", flow_run_name=run_namer("cost", "last-month"), on_failure=[duty_failed], on_crashed=[duty_failed])
 def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Review one month (default: the previous calendar month, UTC) of the system's spend."""
     logger = get_run_logger()
-    catalog = load_catalog(Path(runbooks) if runbooks else None)
-    spec = catalog.get(system)
-    if spec.cost is None:
-        raise ValueError(f"{system} has no cost section in its runbook")
+    catalog, spec = load_duty(system, Duty.cost, runbooks)
     today = datetime.now(UTC).date()
     judged = Window.parse(window) if window else previous_month(today)
     aggregates = load_month(spec, judged, today)

@@ -11,20 +11,18 @@ from __future__ import annotations
 import math
 import os
 from datetime import timedelta
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from runbooks.loader import load_catalog
-from runbooks.spec import RunbookSpec
+from runbooks.spec import Duty, RunbookSpec
 from tasks.drift_report import column_rows, write_drift_report
 from tasks.drift_baseline import Baseline, create_baseline
 from tasks.drift_verdict import judge, monitored_columns
 from tasks.drift_window import WindowSummary, merge_all, split, summarise
-from tasks.duty import duty_failed, settle
+from tasks.duty import duty_failed, load_duty, run_namer, settle
 from tasks.findings import DutyReport
 from tasks.profiles import TableProfile
 from tasks.retry import RETRY
@@ -108,19 +106,11 @@ def _publish(report: DutyReport, baseline_label: str) -> str:
     return str(path)
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    return f"drift/{params['system']}/{params.get('window') or 'yesterday'}"
-
-
-@flow(name="drift-check", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="drift-check", flow_run_name=run_namer("drift", "yesterday"), on_failure=[duty_failed], on_crashed=[duty_failed])
 def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Judge one window (default: yesterday, UTC) of the log against the system's baseline."""
     logger = get_run_logger()
-    catalog = load_catalog(Path(runbooks) if runbooks else None)
-    spec = catalog.get(system)
-    if spec.drift is None:
-        raise ValueError(f"{system} has no drift section in its runbook")
+    catalog, spec = load_duty(system, Duty.drift, runbooks)
     judged = Window.parse(window) if window else Window.yesterday()
     baseline = load_baseline(spec)
     current = load_window(spec, judged, baseline.profile)

@@ -15,7 +15,6 @@ nothing is retrained or asked twice.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,10 +24,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import deployment, flow_run
 from prefect.states import Completed, State
 
-from runbooks.loader import load_catalog
-from runbooks.spec import RefreshSection, RunbookSpec, SystemKind
+from runbooks.spec import Duty, RefreshSection, RunbookSpec, SystemKind
 from tasks.approval import CACHED, Decision, ask, await_decision
-from tasks.duty import duty_failed, settle
+from tasks.duty import duty_failed, load_duty, run_namer, settle
 from tasks.errors import StewardError
 from tasks.findings import DutyReport, Finding
 from tasks.labelled import LABEL, read_labelled
@@ -188,11 +186,6 @@ def _publish(report: DutyReport, comparison: Comparison) -> None:
         + "\n".join(f"- {f.title}" for f in report.findings) + f"\n\nReport: `{report.report_path}`"))
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    return f"refresh/{params['system']}/{params.get('window') or 'latest'}"
-
-
 OUTCOMES = {
     # state name, report status, finding severity
     ApprovalState.approved: ("Promoted", CheckStatus.healthy, "info"),
@@ -201,13 +194,12 @@ OUTCOMES = {
 }
 
 
-@flow(name="model-refresh", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="model-refresh", flow_run_name=run_namer("refresh", "latest"), on_failure=[duty_failed], on_crashed=[duty_failed])
 def model_refresh(system: str, window: str | None = None, runbooks: str | None = None,
                   approval_timeout_seconds: float | None = None) -> State:
     """Retrain and, if the gate passes and the owner approves, promote. ``window`` is the held-out window."""
     logger = get_run_logger()
-    catalog = load_catalog(Path(runbooks) if runbooks else None)
-    spec = catalog.get(system)
+    catalog, spec = load_duty(system, Duty.refresh, runbooks)
     section = refresh_section(spec)
     label_delay = spec.source.outcomes.label_delay_days if spec.source.outcomes else 0
     holdout = Window.parse(window) if window else default_holdout(section, label_delay)

@@ -9,16 +9,15 @@ on the total and every slice -> report -> persist and notify; a breach sustained
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from runbooks.loader import Catalog, load_catalog
-from runbooks.spec import RunbookSpec, SystemKind
-from tasks.duty import duty_failed, settle
+from runbooks.loader import Catalog
+from runbooks.spec import Duty, RunbookSpec, SystemKind
+from tasks.duty import duty_failed, load_duty, run_namer, settle
 from tasks.findings import DutyReport
 from tasks.outcome_data import load_outcome_frame, outcomes_arrived_until
 from tasks.outcome_estimate import calibrate, rows_in, with_probabilities
@@ -91,11 +90,6 @@ def _publish(report: DutyReport, spec: RunbookSpec) -> str:
     return str(path)
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    return f"outcomes/{params['system']}/{params.get('window') or 'default'}"
-
-
 def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: datetime | None) -> DutyReport:
     """Review, publish and settle one window; the flow's body, once per window."""
     assert spec.outcomes is not None
@@ -117,13 +111,12 @@ def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: 
     return settle(report, catalog)
 
 
-@flow(name="outcome-review", flow_run_name=_run_name, on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="outcome-review", flow_run_name=run_namer("outcomes", "default"), on_failure=[duty_failed], on_crashed=[duty_failed])
 def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
-    catalog = load_catalog(Path(runbooks) if runbooks else None)
-    spec = catalog.get(system)
-    if spec.outcomes is None or spec.source.outcomes is None:
-        raise ValueError(f"{system} has no outcomes section (and source.outcomes) in its runbook")
+    catalog, spec = load_duty(system, Duty.outcomes, runbooks)
+    if spec.source.outcomes is None:
+        raise ValueError(f"{system}'s runbook names no source.outcomes for its outcome review")
     arrived = outcomes_until(spec)
     windows = [Window.parse(window)] if window else default_windows(spec, arrived, datetime.now(UTC))
     reports = [review_window(spec, catalog, w, arrived) for w in windows]

@@ -120,10 +120,10 @@ def ask(
         request = request_approval(
             session, system=system, action=action, summary=text, timeout=timeout, flow_run_id=flow_run_id,
             approvers=[owner.slack_user_id, owner.backup.slack_user_id],
-            payload={**(payload or {}), **message_payload(text, blocks)},
+            payload={**(payload or {}), **message_payload(text, blocks)}, slack_channel=destination(owner),
         )
         request_id = request.id
-    post_request(request_id, owner)
+    post_request(request_id)
     return request_id
 
 
@@ -132,20 +132,25 @@ def message_payload(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"message": {"text": text, "blocks": blocks}}
 
 
-def post_request(request_id: str, owner: Owner) -> None:
-    """Post a recorded request, with its Approve/Reject buttons, to the owner (a no-op without Slack)."""
+def post_request(request_id: str) -> None:
+    """Post a recorded request, with its Approve/Reject buttons, to its owner (a no-op without Slack).
+
+    When Slack is down the request stays unposted (no ``slack_ts``); every sweep (``tend``) tries again.
+    """
     store = open_store()
     if client := _client():
         with store.session() as session:
             request = session.get_one(ApprovalRequest, request_id)
+            if request.slack_ts or not request.slack_channel:
+                return
             text, message = request_message(request)
             try:
-                reply = client.chat_postMessage(channel=destination(owner), text=text, blocks=message,
+                reply = client.chat_postMessage(channel=request.slack_channel, text=text, blocks=message,
                                                 unfurl_links=False)
                 request.slack_channel, request.slack_ts = reply["channel"], reply["ts"]
             except SlackClientError as exc:
-                log.warning("approval %s not posted to Slack (%s); the Prefect UI can still resume the run",
-                            request_id, type(exc).__name__)
+                log.warning("approval %s not posted to Slack yet (%s); will retry; the Prefect UI can still "
+                            "resume the run", request_id, type(exc).__name__)
 
 
 def announce(request_id: str) -> None:
@@ -193,6 +198,11 @@ def _resume_if_paused(request_id: str) -> None:
 def tend(request_id: str) -> bool:
     """Send the half-time reminder and apply expiry when due; True while the request is still pending."""
     store = open_store()
+    with store.session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        unposted = request.state == ApprovalState.pending and not request.slack_ts
+    if unposted:
+        post_request(request_id)  # a Slack outage delays the question; it never loses it
     with store.session() as session:
         request = session.get_one(ApprovalRequest, request_id)
         if request.state != ApprovalState.pending or request.expires_at is None:

@@ -7,6 +7,7 @@ whatever the owner has not seen yet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from flows.registry import flow_name
 from runbooks.loader import Catalog
-from runbooks.spec import Duty
+from runbooks.spec import Duty, RunbookSpec
 from tasks.retry import RETRY
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
@@ -23,6 +24,29 @@ from tasks.store.database import Store, open_store
 from tasks.findings import AlertRef, DutyReport, Finding
 from tasks.store.models import Alert, CheckStatus, Delivery
 from tasks.store.results import record_result
+
+def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
+    """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""
+    from runbooks.loader import load_catalog
+
+    catalog = load_catalog(Path(runbooks) if runbooks else None)
+    spec = catalog.get(system)
+    if spec.section(duty) is None:
+        raise ValueError(f"{system} has no {duty.value} section in its runbook")
+    return catalog, spec
+
+
+def run_namer(prefix: str, default: str) -> Callable[[], str]:
+    """A ``flow_run_name``: ``<prefix>/<system>/<window>``, so the UI's run list reads as a duty log."""
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        params = flow_run.parameters
+        return f"{prefix}/{params['system']}/{params.get('window') or default}"
+
+    return name
+
 
 def _summary(report: DutyReport, findings: list[Finding]) -> str:
     lines = [f"Window {report.window.label()}: {report.headline}"]

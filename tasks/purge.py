@@ -21,6 +21,7 @@ from runbooks.spec import RunbookSpec
 from tasks.errors import StewardError
 from tasks.sources import column_time, sql_log
 from tasks.approval import message_payload
+from tasks.slack.notifier import destination
 from tasks.store.approvals import request_approval
 from tasks.store.audit import append_audit
 from tasks.store.models import ApprovalRequest, ApprovalState, LogSeal, utcnow
@@ -82,6 +83,7 @@ def request_purge(session: Session, spec: RunbookSpec, plan: PurgePlan) -> Appro
         session, system=spec.system, action=ACTION, summary=summary,
         approvers=[spec.owner.slack_user_id, spec.owner.backup.slack_user_id],
         payload={**plan.model_dump(mode="json"), **message_payload(text, blocks)}, timeout=APPROVAL_TIMEOUT,
+        slack_channel=destination(spec.owner),
     )
 
 

@@ -172,3 +172,18 @@ def test_socket_mode_acks_each_envelope_and_applies_the_same_rules(slack) -> Non
     finally:
         client.close()
         endpoint.stop()
+
+
+def test_a_slack_outage_delays_an_approval_request_but_never_loses_it(slack) -> None:
+    slack.outage = 50  # every call and every retry of the client answers 503
+    request_id = new_request()
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        assert (request.state, request.slack_ts, request.slack_channel) == ("pending", None, OWNER)
+    assert slack.posted() == []
+
+    slack.outage = 0
+    assert tend(request_id)  # the receiver's sweep: still pending, and now asked
+    [message] = slack.posted()
+    assert message["channel"] == OWNER and any(b["type"] == "actions" for b in message["blocks"])
+    assert tend(request_id) and len(slack.posted()) == 1  # posted once, not on every sweep

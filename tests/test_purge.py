@@ -124,7 +124,7 @@ def test_owner_approves_a_purge_with_the_signed_slack_button(log_url: str, fake_
     spec = spec_for(log_url)
     with open_store().session() as session:
         request_id = request_purge(session, spec, plan_purge(spec)).id
-    post_request(request_id, spec.owner)
+    post_request(request_id)
     [message] = fake_slack.posted()
     buttons = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
     assert message["channel"] == OWNER and {b["value"] for b in buttons} == {request_id}

@@ -27,6 +27,7 @@ def request_approval(
     payload: dict[str, Any] | None = None,
     flow_run_id: str | None = None,
     timeout: timedelta | None = None,
+    slack_channel: str | None = None,
 ) -> ApprovalRequest:
     request = ApprovalRequest(
         id=str(uuid.uuid4()),
@@ -37,6 +38,7 @@ def request_approval(
         payload=payload or {},
         flow_run_id=flow_run_id,
         expires_at=utcnow() + timeout if timeout else None,
+        slack_channel=slack_channel,  # where to post it; the posted message's channel replaces it
     )
     session.add(request)
     append_audit(session, actor="steward", action=f"approval.requested.{action}", system=system,
