@@ -79,6 +79,10 @@ def _notes(duty: Duty, reports: list[DutyReport]) -> list[str]:
         from tasks.outcome_report import demo_notes
 
         return demo_notes(reports)
+    if duty is Duty.cost:
+        from tasks.cost_report import demo_notes as cost_notes
+
+        return cost_notes(reports)
     return []
 
 

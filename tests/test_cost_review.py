@@ -201,3 +201,21 @@ def test_demo_months_cover_the_incidents_and_a_past_end_stops_there() -> None:
     incidents = [date(2026, 10, 13), date(2026, 10, 23), date(2026, 11, 7)]
     assert monthly_windows(DEMO_END, incidents) == [
         "2026-09-01..2026-09-30", "2026-10-01..2026-10-31", f"2026-11-01..{DEMO_END}"]
+
+
+def test_demo_notes_show_each_story_finding_in_its_first_month() -> None:
+    from datetime import UTC, datetime
+
+    from runbooks.spec import Duty
+    from tasks.cost_report import demo_notes
+    from tasks.findings import DutyReport, Finding
+
+    def month(m: int, *keys: str) -> DutyReport:
+        return DutyReport(system="s", duty=Duty.cost, window_start=datetime(2026, m, 1, tzinfo=UTC),
+                          window_end=datetime(2026, m + 1, 1, tzinfo=UTC), status="healthy", headline="-",
+                          findings=[Finding(key=k, severity="info", title=f"{k} in {m}") for k in keys])
+
+    reports = [month(11, "prompt-bloat:v3:billing", "anomalous-days:2026-11-08", "budget"),
+               month(10, "prompt-bloat:v3:billing", "prompt-caching:technical:gpt-4o")]
+    assert demo_notes(reports) == ["2026-10: prompt-bloat:v3:billing in 10",
+                                   "2026-11: anomalous-days:2026-11-08 in 11"]
