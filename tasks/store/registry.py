@@ -1,4 +1,7 @@
-"""Model registry: versions, the champion/challenger aliases, and which version served when."""
+"""Model registry: versions, the champion/challenger aliases, and which version served when.
+
+Each change is mirrored to MLflow after its transaction commits, when configured (``tasks.mlflow_registry``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tasks.mlflow_registry import mirror_after_commit
 from tasks.store.audit import append_audit
 from tasks.store.models import AliasChange, ModelAlias, ModelVersion, utcnow
 
@@ -36,6 +40,7 @@ def register_version(
     )
     session.add(version)
     session.flush()
+    mirror_after_commit(session, system)
     return version
 
 
@@ -64,6 +69,7 @@ def set_alias(
     append_audit(session, actor=actor, action=f"alias.{alias}", system=system,
                  details={"version": version, "previous_version": previous, "reason": reason, "approval_id": approval_id})
     session.flush()
+    mirror_after_commit(session, system)
     return change
 
 
