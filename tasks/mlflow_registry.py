@@ -86,7 +86,10 @@ def snapshot(session: Session, system: str) -> RegistrySnapshot:
 def mlflow_client(uri: str) -> MlflowClient:
     for name, value in MLFLOW_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    from mlflow import MlflowClient  # optional extra `steward[mlflow]`; slow to import
+    try:
+        from mlflow import MlflowClient  # slow to import, so only when configured
+    except ImportError:
+        raise ImportError(f"{TRACKING_URI_ENV} is set but MLflow is not installed: pip install 'steward[mlflow]'") from None
 
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 

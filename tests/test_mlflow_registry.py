@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
+from test_refresh_flow import BACKUP, SECRET, in_thread, paused_request, runbooks, slack_app  # noqa: F401 - fixtures
 
 from tasks.mlflow_registry import TRACKING_URI_ENV, VERSION_TAG, version_tags
-from tasks.store.database import Store
+from tasks.store.database import Store, open_store
 from tasks.store.models import ModelVersion
 from tasks.store.registry import alias_history, alias_version, register_version, set_alias
 
@@ -92,3 +93,21 @@ def test_unreachable_mlflow_never_blocks_a_promotion_and_is_caught_up_later(
     _register_trained(store, "challenger")
     assert client.get_model_version_by_alias(MODEL, "champion").tags[VERSION_TAG] == str(promoted)
     assert client.get_model_version_by_alias(MODEL, "challenger").tags[VERSION_TAG] == str(promoted + 1)
+
+
+def test_an_approved_rollback_moves_the_mlflow_champion(slack_app, runbooks, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.model_rollback import model_rollback
+
+    client = _mlflow(tmp_path, monkeypatch)
+    store = open_store()
+    with store.session() as session:
+        register_version(session, system=SYSTEM, artifact_uri="log:fraud-gbm-1.4", metrics={})
+        set_alias(session, system=SYSTEM, alias="champion", version=1, actor="steward")
+    _register_trained(store, "champion")
+    assert client.get_model_version_by_alias(MODEL, "champion").tags[VERSION_TAG] == "2"
+    thread, _ = in_thread(model_rollback, system=SYSTEM, runbooks=runbooks(), approval_timeout_seconds=300)
+    paused_request()
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=BACKUP) == 200
+    thread.join(timeout=120)
+    assert client.get_model_version_by_alias(MODEL, "champion").tags[VERSION_TAG] == "1"
