@@ -125,18 +125,16 @@ def push(client: MlflowClient, wanted: RegistrySnapshot) -> None:
             client.set_registered_model_alias(name, alias, numbers[version])
 
 
-def mirror(session: Session, system: str) -> bool:
-    """Reconcile ``system`` into MLflow if configured; ``False`` (and a warning) if MLflow failed."""
+def mirror(session: Session, system: str) -> None:
+    """Reconcile ``system`` into MLflow if configured; a failure is a warning, never an exception."""
     if (uri := tracking_uri()) is None:
-        return True
+        return
     try:
         push(mlflow_client(uri), snapshot(session, system))
     except Exception as exc:  # noqa: BLE001 - whatever MLflow raises, the ops store has already committed
         reason = _without_password((str(exc).strip().splitlines() or [type(exc).__name__])[0], uri)
-        log.warning("MLflow mirror of %s failed; the ops store is unchanged and the next registry change retries: %s",
+        log.warning("MLflow mirror of %s failed; the ops-store change stands and the next registry change retries: %s",
                     system, reason)
-        return False
-    return True
 
 
 def _without_password(text: str, uri: str) -> str:
