@@ -113,3 +113,16 @@ def demo_home(demo_db: Path, _isolated_home: Path) -> Path:
     _isolated_home.mkdir(parents=True, exist_ok=True)
     shutil.copy(demo_db, _isolated_home / "demo.db")
     return _isolated_home
+
+
+def edited_runbooks(folder: Path, system: str, old: str, new: str) -> Path:
+    """A copy of the shipped runbooks under ``folder`` with one text edit in ``system``'s spec."""
+    import shutil
+
+    target = folder / "runbooks"
+    shutil.copytree(REPO / "runbooks", target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    spec = target / "systems" / f"{system}.yaml"
+    text = spec.read_text()
+    assert old in text, f"{old!r} is not in {spec.name}"
+    spec.write_text(text.replace(old, new))
+    return target

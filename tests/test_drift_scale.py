@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
 from flows.drift_check import drift_check
 
-from conftest import DEMO_END, REPO
+from conftest import DEMO_END, edited_runbooks
 
 NIGHT = DEMO_END.isoformat()
 
@@ -19,10 +18,7 @@ NIGHT = DEMO_END.isoformat()
 @pytest.fixture
 def small_partitions(tmp_path: Path) -> Path:
     """The shipped runbooks, but fraud-scoring's windows split every ~150 rows (a night is ~600)."""
-    shutil.copytree(REPO / "runbooks", tmp_path / "runbooks")
-    spec = tmp_path / "runbooks/systems/fraud-scoring.yaml"
-    spec.write_text(spec.read_text().replace("  min_rows: 500\n", "  min_rows: 500\n  partition_rows: 150\n"))
-    return tmp_path / "runbooks"
+    return edited_runbooks(tmp_path, "fraud-scoring", "  min_rows: 500\n", "  min_rows: 500\n  partition_rows: 150\n")
 
 
 def verdict(report) -> tuple:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,12 @@ from flows.drift_check import drift_check
 from tasks.store.database import open_store
 from tasks.store.models import Alert, AlertState
 
-from conftest import DEMO_END, REPO
+from conftest import DEMO_END, edited_runbooks
 
 
 @pytest.fixture
 def broken_runbooks(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "runbooks", tmp_path / "runbooks")
-    spec = tmp_path / "runbooks/systems/fraud-scoring.yaml"
-    spec.write_text(spec.read_text().replace("table: fraud_decisions", "table: fraud_decisionz"))
-    return tmp_path / "runbooks"
+    return edited_runbooks(tmp_path, "fraud-scoring", "table: fraud_decisions", "table: fraud_decisionz")
 
 
 def test_failed_run_alerts_the_owner_and_next_good_run_resolves_it(

@@ -91,6 +91,15 @@ def paused_request() -> ApprovalRequest:
     return wait_for(ready, what="a paused run with a posted approval request")
 
 
+def two_versions_v2_serving() -> None:
+    """v1 served first, then v2 was promoted: the state a rollback starts from."""
+    with open_store().session() as session:
+        for uri in ("log:fraud-gbm-1.4", "log:fraud-gbm-1.5"):
+            register_version(session, system="fraud-scoring", artifact_uri=uri, metrics={})
+        set_alias(session, system="fraud-scoring", alias="champion", version=1, actor="steward")
+        set_alias(session, system="fraud-scoring", alias="champion", version=2, actor=OWNER)
+
+
 def champion() -> int | None:
     with open_store().session() as session:
         return alias_version(session, "fraud-scoring", "champion")
@@ -189,11 +198,7 @@ def test_failed_gate_ends_with_its_reasons_and_asks_no_one(prefect_api, demo_hom
 def test_rollback_restores_the_previous_champion_through_approval(slack_app, runbooks) -> None:
     from flows.model_rollback import model_rollback
 
-    with open_store().session() as session:
-        for uri in ("log:fraud-gbm-1.4", "log:fraud-gbm-1.5"):
-            register_version(session, system="fraud-scoring", artifact_uri=uri, metrics={})
-        set_alias(session, system="fraud-scoring", alias="champion", version=1, actor="steward")
-        set_alias(session, system="fraud-scoring", alias="champion", version=2, actor=OWNER)
+    two_versions_v2_serving()
     thread, result = in_thread(model_rollback, system="fraud-scoring", runbooks=runbooks(),
                                approval_timeout_seconds=300)
     request = paused_request()
@@ -252,11 +257,7 @@ def test_prefect_ui_resume_is_a_fallback_held_to_the_same_rules(prefect_api, dem
 
     from flows.model_rollback import model_rollback
 
-    with open_store().session() as session:
-        for uri in ("log:fraud-gbm-1.4", "log:fraud-gbm-1.5"):
-            register_version(session, system="fraud-scoring", artifact_uri=uri, metrics={})
-        set_alias(session, system="fraud-scoring", alias="champion", version=1, actor="steward")
-        set_alias(session, system="fraud-scoring", alias="champion", version=2, actor=OWNER)
+    two_versions_v2_serving()
     thread, result = in_thread(model_rollback, system="fraud-scoring", runbooks=runbooks(),
                                approval_timeout_seconds=300)
 
