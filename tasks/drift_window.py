@@ -52,4 +52,4 @@ def split(window: Window, parts: int) -> list[Window]:
     """``parts`` consecutive, equal time slices that cover ``window`` exactly."""
     step = (window.end - window.start) / parts
     edges = [window.start + i * step for i in range(parts)] + [window.end]
-    return [Window(start=a, end=b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return [Window(start=a, end=b) for a, b in zip(edges, edges[1:])]

@@ -15,7 +15,7 @@ from prefect import task
 from sqlalchemy.orm import Session
 
 from flows.registry import flow_name
-from runbooks.loader import Catalog
+from runbooks.loader import Catalog, load_catalog
 from runbooks.spec import Duty, RunbookSpec
 from tasks.retry import RETRY
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
@@ -27,8 +27,6 @@ from tasks.store.results import record_result
 
 def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
     """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""
-    from runbooks.loader import load_catalog
-
     catalog = load_catalog(Path(runbooks) if runbooks else None)
     spec = catalog.get(system)
     if spec.section(duty) is None:
@@ -153,8 +151,6 @@ def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, c
 def duty_failed(flow: Any, flow_run: Any, state: Any) -> None:
     """Prefect ``on_failure``/``on_crashed`` hook for every duty flow (never raises: it is the last resort)."""
     from prefect.logging import get_logger
-
-    from runbooks.loader import load_catalog
 
     logger = get_logger("steward.failures")
     params = flow_run.parameters or {}

@@ -12,6 +12,7 @@ import re
 from functools import cache
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
 from sqlalchemy import Column, Engine, MetaData, Table, and_, func, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
@@ -127,8 +128,11 @@ def count_rows(source: Source, window: Window) -> int:
     """Rows of the log in ``window``, counted where the data lives: decides how to partition a big window."""
     timestamp = source.columns.timestamp
     if source.path:
-        frame = _read_files(source.path, window, [timestamp], timestamp)
-        return len(frame)
+        dataset = _dataset(source.path, [timestamp])
+        predicate = _window_filter(dataset, timestamp, window)
+        if predicate is not None:
+            return dataset.count_rows(filter=predicate)
+        return len(_read_files(source.path, window, [timestamp], timestamp))
     engine, log = sql_table(source)
     require_columns(log, [timestamp])
     ts = log.c[timestamp]
@@ -151,8 +155,23 @@ def _dataset(pattern: str, columns: list[str]) -> ds.Dataset:
     return dataset
 
 
+def _window_filter(dataset: ds.Dataset, timestamp: str, window: Window) -> ds.Expression | None:
+    """The window as a pyarrow predicate on a timestamp-typed column, so files are filtered while they are read
+    (and a partition reads only its slice); None for text timestamps (CSV), which are filtered after parsing."""
+    kind = dataset.schema.field(timestamp).type
+    if not pa.types.is_timestamp(kind):
+        return None
+
+    def bound(moment: datetime) -> pa.Scalar:
+        return pa.scalar(moment if kind.tz else moment.astimezone(UTC).replace(tzinfo=None), type=kind)
+
+    field = ds.field(timestamp)
+    return (field >= bound(window.start)) & (field < bound(window.end))
+
+
 def _read_files(pattern: str, window: Window, columns: list[str], timestamp: str) -> pd.DataFrame:
-    frame = _dataset(pattern, columns).to_table(columns=columns).to_pandas()
+    dataset = _dataset(pattern, columns)
+    frame = dataset.to_table(columns=columns, filter=_window_filter(dataset, timestamp, window)).to_pandas()
     frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
     return frame[(frame[timestamp] >= window.start) & (frame[timestamp] < window.end)].reset_index(drop=True)
 

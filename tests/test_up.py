@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from deployments.up import healthy
 
 WINDOW = "2026-11-20"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,14 +34,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
 
 
 def api_post(api: str, path: str, body: dict) -> list | dict:
@@ -80,7 +73,7 @@ class Up:
             time.sleep(1)
 
     def deployments(self) -> dict[str, dict]:
-        if not answers(f"{self.api}/health"):
+        if not healthy(self.api):
             return {}
         flows = {f["id"]: f["name"] for f in api_post(self.api, "/flows/filter", {})}
         return {f"{flows[d['flow_id']]}/{d['name']}": d for d in api_post(self.api, "/deployments/filter", {})}
@@ -186,7 +179,7 @@ def test_restart_loses_no_schedule_alert_or_pending_approval(up: Up) -> None:
     assert open_alerts, "the drift run should have opened an alert"
 
     assert up.stop() == 0
-    assert not answers(f"{up.api}/health"), "Ctrl-C must stop the Prefect server it started"
+    assert not healthy(up.api), "Ctrl-C must stop the Prefect server it started"
     up.start()
 
     served = up.deployments()
