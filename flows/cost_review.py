@@ -63,7 +63,7 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     report = review(spec, judged.start, judged.end, aggregates, today)
     report = report.model_copy(update={"report_path": _publish(report), "flow_run_id": flow_run.id})
     report = settle(report, catalog)
-    delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report)[:4],
+    delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report),
                             report.report_path)
     logger.info("%s cost: %s (summary %s)", system, report.headline, delivery.value)
     return report

@@ -41,8 +41,9 @@ def _success_field(spec: RunbookSpec) -> str | None:
 
 def load_aggregates(spec: RunbookSpec, period: Window) -> pd.DataFrame:
     """Per-group sums over ``period``: pushed down to the database for SQL logs, pandas for files."""
-    if spec.source.path:
-        return aggregate_frame(*read_calls(spec, period), spec)
+    outcomes = spec.source.outcomes
+    if spec.source.path or (outcomes and outcomes.path and _success_field(spec)):
+        return aggregate_frame(*read_calls(spec, period), spec)  # outcomes in files cannot be joined in SQL
     return aggregate_sql(spec, period)
 
 
@@ -96,10 +97,13 @@ def aggregate_sql(spec: RunbookSpec, period: Window) -> pd.DataFrame:
     if outcomes and outcomes.table and field:
         _, table = sql_table(source, outcomes.table)
         require_columns(table, [outcomes.request_id, field])
-        joined = outerjoin(log, table, log.c[source.columns.request_id] == table.c[outcomes.request_id])
-        success = cast(table.c[field], Integer)
-        measures += [func.sum(case((success == 1, 1), else_=0)).label("successes"),
-                     func.count(table.c[outcomes.request_id]).label("outcomes")]
+        # One row per request (a request with several outcome rows must not count its calls twice).
+        key = table.c[outcomes.request_id]
+        per_request = (select(key.label("request_id"), func.max(cast(table.c[field], Integer)).label("success"))
+                       .where(table.c[field].is_not(None)).group_by(key).subquery())
+        joined = outerjoin(log, per_request, log.c[source.columns.request_id] == per_request.c.request_id)
+        measures += [func.sum(case((per_request.c.success == 1, 1), else_=0)).label("successes"),
+                     func.count(per_request.c.success).label("outcomes")]
     else:
         measures += [literal(0).label("successes"), literal(0).label("outcomes")]
     day = _day(ts, dialect, aware)
@@ -169,7 +173,8 @@ def aggregate_frame(calls: pd.DataFrame, outcomes: pd.DataFrame | None, spec: Ru
     })
     if outcomes is not None:
         field, key = spec.cost.success_outcome, source.outcomes.request_id  # type: ignore[union-attr]
-        by_request = outcomes.drop_duplicates(key).set_index(key)[field]
+        known = outcomes.dropna(subset=[field])
+        by_request = known[field].astype(int).groupby(known[key]).max()  # the SQL path's rule: any success counts
         matched = calls[source.columns.request_id].map(by_request)
         frame["outcomes"] = matched.notna().astype(int)
         frame["successes"] = matched.fillna(0).astype(int).eq(1).astype(int)

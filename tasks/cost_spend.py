@@ -49,10 +49,6 @@ class Period(BaseModel):
     def days(self) -> int:
         return (self.last - self.first).days + 1
 
-    @property
-    def observed_days(self) -> int:
-        return (self.observed_last - self.first).days + 1
-
     def read_range(self) -> tuple[datetime, datetime]:
         """The UTC instants to read: the history before the window, then the window up to the last observed day."""
         end = self.observed_last + timedelta(days=1)

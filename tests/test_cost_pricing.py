@@ -83,7 +83,11 @@ def test_classic_ml_costs_per_thousand_predictions() -> None:
     assert without["cost"].iloc[0] == 0 and without["unpriced_calls"].iloc[0] == 2500
 
 
-def test_the_bundled_table_is_used_not_an_updater() -> None:
+def test_the_bundled_table_is_used_not_an_updater(no_network) -> None:
+    """Pricing (with no network at all) leaves genai-prices on its bundled snapshot: nothing started its updater."""
     from genai_prices import data_snapshot
 
+    agg = groups({"model": "gpt-4o-mini", "calls": 10, "tokens_in": 1000, "tokens_out": 100, "unlogged_in": 1000,
+                  "unlogged_out": 100})
+    assert priced(agg, spec_with(), {})["cost"].iloc[0] > 0
     assert data_snapshot.get_snapshot().from_auto_update is False

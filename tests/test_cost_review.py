@@ -219,3 +219,27 @@ def test_demo_notes_show_each_story_finding_in_its_first_month() -> None:
                month(10, "prompt-bloat:v3:billing", "prompt-caching:technical:gpt-4o")]
     assert demo_notes(reports) == ["2026-10: prompt-bloat:v3:billing in 10",
                                    "2026-11: anomalous-days:2026-11-08 in 11"]
+
+
+def test_duplicate_and_empty_outcomes_count_each_call_once_in_both_paths(tmp_path, demo_home, frames) -> None:
+    """A request with two outcome rows (a correction) must not double its calls; a NULL outcome is no outcome."""
+    from deployments.simulator import _naive_utc
+
+    calls = frames[frames["ts"].dt.month == 10].drop(columns="day").head(500)
+    outcomes = pd.read_sql_table("support_outcomes", f"sqlite:///{demo_home / 'demo.db'}")
+    outcomes = outcomes[outcomes["request_id"].isin(calls["request_id"])]
+    corrected = outcomes.head(40).assign(resolved=True)  # a second row for 40 requests, marking them resolved
+    emptied = outcomes.iloc[40:60].assign(resolved=None)  # 20 requests whose outcome is not known
+    outcomes = pd.concat([corrected, emptied, outcomes.iloc[60:], outcomes.head(40)])
+    url = f"sqlite:///{tmp_path / 'dup.db'}"
+    _naive_utc(calls).to_sql("support_interactions", url, index=False)
+    outcomes.to_sql("support_outcomes", url, index=False)
+    spec = support()
+    spec = spec.model_copy(update={"source": spec.source.model_copy(update={"url": url})})
+    window = Window.month("2026-10")
+
+    pushed = aggregate_sql(spec, window)
+    _same(pushed, aggregate_frame(*read_calls(spec, window), spec))
+    assert pushed["calls"].sum() == len(calls)
+    assert pushed["tokens_in"].sum() == calls["tokens_in"].sum()
+    assert pushed["outcomes"].sum() == outcomes.dropna(subset=["resolved"])["request_id"].nunique()
