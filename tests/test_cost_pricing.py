@@ -89,5 +89,5 @@ def test_the_bundled_table_is_used_not_an_updater(no_network) -> None:
 
     agg = groups({"model": "gpt-4o-mini", "calls": 10, "tokens_in": 1000, "tokens_out": 100, "unlogged_in": 1000,
                   "unlogged_out": 100})
-    assert priced(agg, spec_with(), {})["cost"].iloc[0] > 0
+    assert priced(agg, spec_with(), prices_for(["gpt-4o-mini"], spec_with(), OCT))["cost"].iloc[0] > 0
     assert data_snapshot.get_snapshot().from_auto_update is False
