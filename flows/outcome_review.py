@@ -99,7 +99,7 @@ def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: 
     calibration = calibrate(reference) if spec.kind is SystemKind.classifier else None
     current = with_probabilities(rows_in(rows, plan.span), calibration)
     with open_store().session() as session:
-        streak = prior_streak(session, spec.system, plan.window, spec.outcomes.sustained_windows)
+        streak = prior_streak(session, spec.system, plan.window)
         estimate = stored_estimate(session, spec.system, plan.window) if plan.maturity.mature else None
     get_run_logger().info("%s: %s decisions in %s (%s)", spec.system, len(current), plan.span.label(),
                           "mature" if plan.maturity.mature else f"labels mature on {plan.maturity.mature_on}")

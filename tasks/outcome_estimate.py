@@ -23,7 +23,7 @@ def rows_in(rows: pd.DataFrame, window: Window | None) -> pd.DataFrame:
 
 def calibrate(reference: pd.DataFrame) -> Calibration | None:
     """Fit on the reference rows whose labels arrived; None without both classes there."""
-    labelled = reference[reference[KNOWN] & reference[LABEL].notna()]
+    labelled = reference[reference[KNOWN] & reference[LABEL].notna() & reference[SCORE].notna()]
     if labelled[LABEL].nunique() < 2:
         return None
     return fit_calibration(labelled[LABEL].to_numpy(), labelled[SCORE].to_numpy())

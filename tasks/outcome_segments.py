@@ -93,6 +93,8 @@ def _classifier(segment: Segment, known: pd.DataFrame, rows: pd.DataFrame, secti
     label, flagged = known[LABEL].to_numpy(float), known[FLAGGED].to_numpy(float)
     segment.business = business_values(section.business_metrics, known, _classifier_cells(label, flagged), days)
     if probabilities is not None and len(rows):
+        scored = rows[SCORE].notna().to_numpy()  # a row without a score has no calibrated probability either
+        rows, probabilities = rows[scored], probabilities[scored]
         estimate = expected_classifier_metrics(probabilities, rows[SCORE].to_numpy(), rows[FLAGGED].to_numpy())
         segment.estimated = {
             **estimate.model_dump(include={*ESTIMATED_METRICS, "positives"}),

@@ -69,14 +69,18 @@ def plan_windows(spec: RunbookSpec, window: Window, arrived: datetime | None, no
                        reference=reference, maturity=maturity)
 
 
-def prior_streak(session: Session, system: str, window: Window, limit: int) -> int:
-    """How many windows immediately before this one (back to back) had a realised breach, up to ``limit``."""
+def prior_streak(session: Session, system: str, window: Window) -> int:
+    """How many windows immediately before this one (back to back) had a realised breach.
+
+    Uncapped: the refresh request is deduplicated over the whole streak, so a capped count would ask again
+    every few days of one long breach.
+    """
     rows = session.scalars(
         select(CheckResult)
         .where(CheckResult.system == system, CheckResult.duty == "outcomes", CheckResult.window_end <= window.start)
         .order_by(CheckResult.window_end.desc())
-        .limit(limit)
-    ).all()
+        .execution_options(yield_per=64)
+    )
     streak, expected_end = 0, window.start
     for row in rows:
         metrics = row.findings.get("metrics", {})
@@ -87,11 +91,10 @@ def prior_streak(session: Session, system: str, window: Window, limit: int) -> i
 
 
 def stored_estimate(session: Session, system: str, window: Window) -> dict[str, float | None] | None:
-    """The label-free estimate stored while this window was immature: the value the owner saw then."""
+    """The label-free estimate first stored for this window (while it was immature, or at its first mature
+    review): the value the owner saw, carried forward by every later review so the estimator's error stays put."""
     row = session.scalars(select(CheckResult).where(
         CheckResult.system == system, CheckResult.duty == "outcomes",
         CheckResult.window_start == window.start, CheckResult.window_end == window.end)).first()
     metrics = row.findings.get("metrics", {}) if row else {}
-    if metrics.get("mature", True):
-        return None
     return (metrics.get("total") or {}).get("estimated") or None

@@ -252,3 +252,34 @@ def test_rows_without_a_score_or_label_are_left_out_of_the_model_metrics() -> No
     total = review(fraud_spec(), plan(), rows).metrics["total"]
     assert (total["rows"], total["labelled"], total["positives"]) == (1_000, 990, 50)
     assert total["metrics"]["recall"] == pytest.approx(35 / 50)
+
+
+def test_rows_without_a_score_are_left_out_of_the_calibration_and_the_estimate() -> None:
+    from tasks.outcome_estimate import calibrate, with_probabilities
+
+    reference = windowed(channel("web", 2_000, 100, 80))
+    reference.loc[:2, SCORE] = np.nan
+    calibration = calibrate(reference)
+    assert calibration is not None and not np.isnan(calibration.scores).any()
+    rows = windowed(channel("web", 1_000, 60, 45))
+    rows.loc[:4, SCORE] = np.nan
+    total = review(fraud_spec(), plan(mature=False), with_probabilities(rows, calibration)).metrics["total"]
+    assert total["estimated"]["recall"] is not None and 0 <= total["estimated"]["recall"] <= 1
+    assert total["estimated"]["positives"] < 60  # five rows without a score carry no expected positive
+
+
+def test_streak_counts_a_long_breach_whole_and_a_stored_estimate_survives_re_reviews() -> None:
+    from tasks.outcome_windows import prior_streak, stored_estimate
+    from tasks.store.database import open_store
+    from tasks.store.results import record_result
+
+    store = open_store()
+    with store.session() as session:
+        for back in range(8, 0, -1):  # eight breached days in a row, a healthy one before them
+            day = Window.days(DAY - timedelta(days=back))
+            metrics = {"breached": back <= 7, "mature": True, "total": {"estimated": {"roc_auc": 0.9 + back / 100}}}
+            record_result(session, system="fraud-scoring", duty="outcomes", window_start=day.start,
+                          window_end=day.end, status="attention", headline="-", findings={"metrics": metrics})
+        assert prior_streak(session, "fraud-scoring", Window.days(DAY)) == 7
+        assert stored_estimate(session, "fraud-scoring", Window.days(DAY - timedelta(days=2))) == {"roc_auc": 0.92}
+        assert stored_estimate(session, "fraud-scoring", Window.days(DAY)) is None
