@@ -26,10 +26,10 @@ from pydantic import BaseModel, ValidationError
 from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from tasks.approval import APPROVE, REJECT, announce, resume, tend
+from tasks.approval import APPROVE, REJECT, announce, resume, start_sweeper
 from tasks.errors import StewardError
 from tasks.slack.notifier import slack_client, slack_config
-from tasks.store.approvals import NotAuthorised, decide, pending_requests
+from tasks.store.approvals import NotAuthorised, decide
 from tasks.store.database import open_store
 from tasks.store.models import ApprovalRequest
 
@@ -140,14 +140,6 @@ class Receiver:
         except SlackClientError as exc:
             log.warning("could not answer %s ephemerally (%s)", click.user_id, type(exc).__name__)
 
-    def sweep(self) -> None:
-        """Reminders and expiry for every pending request, including runs suspended with no process."""
-        with open_store().session() as session:
-            ids = [r.id for r in pending_requests(session)]
-        for request_id in ids:
-            tend(request_id)
-
-
 def http_server(receiver: Receiver, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
     """A bound (not yet serving) HTTP server for ``receiver``; port 0 picks a free port."""
 
@@ -226,19 +218,10 @@ def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False
         stop_listening = socket.close
     else:
         stop_listening = serve_in_background(receiver, host, port).shutdown
-    stopping = threading.Event()
-
-    def sweep_loop() -> None:
-        while not stopping.wait(sweep_seconds):
-            try:
-                receiver.sweep()
-            except Exception:  # noqa: BLE001 - keep serving clicks through a store hiccup
-                log.exception("approval sweep failed")
-
-    threading.Thread(target=sweep_loop, name="approval-sweep", daemon=True).start()
+    stop_sweeping = start_sweeper(sweep_seconds)
 
     def stop() -> None:
-        stopping.set()
+        stop_sweeping()
         stop_listening()
         receiver.followups.shutdown(wait=True)
 

@@ -50,15 +50,17 @@ def serve_plans(plans: list[DeploymentPlan], limit: int, receiver_port: int, say
 
 
 def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1") -> Callable[[], None]:
-    """The Slack approval receiver beside the deployments, when a signing secret is configured."""
-    from deployments.receiver import Receiver, signing_secret, start
+    """The Slack approval receiver beside the deployments, when a signing secret is configured; without one,
+    pending approvals are still swept (reminders, expiry), so a suspended run ends Expired, not Failed."""
+    from deployments.receiver import SWEEP_SECONDS, Receiver, signing_secret, start
+    from tasks.approval import start_sweeper
 
     try:
         secret = signing_secret()
     except StewardError:
         say("approval receiver off: no Slack signing secret (STEWARD_SLACK_SIGNING_SECRET); "
             "owners can still decide with the Resume form of the paused run in the Prefect UI")
-        return lambda: None
+        return start_sweeper(SWEEP_SECONDS)
     try:
         stop = start(Receiver(secret), host, port)
     except OSError as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from slack_sdk.errors import SlackClientError
 
 from runbooks.spec import Owner
 from tasks.slack.notifier import destination, slack_client, slack_config
-from tasks.store.approvals import NotAuthorised, claim_reminder, decide, expire, request_approval
+from tasks.store.approvals import NotAuthorised, claim_reminder, decide, expire, pending_requests, request_approval
 from tasks.store.database import open_store
 from tasks.store.models import ApprovalRequest, ApprovalState, utcnow
 
@@ -309,3 +310,26 @@ def await_decision(request_id: str, *, suspend: bool = False, poll_seconds: floa
         raise RuntimeError(f"approval {request_id}: too many resumes without a valid decision")
     finally:
         stop.set()
+
+
+def sweep() -> None:
+    """Reminders, expiry and re-posting for every pending request, including runs suspended with no process."""
+    with open_store().session() as session:
+        ids = [r.id for r in pending_requests(session)]
+    for request_id in ids:
+        tend(request_id)
+
+
+def start_sweeper(every: float) -> Callable[[], None]:
+    """Run :func:`sweep` every ``every`` seconds on a daemon thread, with or without a Slack receiver; returns the stop."""
+    stopping = threading.Event()
+
+    def loop() -> None:
+        while not stopping.wait(every):
+            try:
+                sweep()
+            except Exception:  # noqa: BLE001 - a store hiccup must not end the sweeps
+                log.exception("approval sweep failed")
+
+    threading.Thread(target=loop, name="approval-sweep", daemon=True).start()
+    return stopping.set

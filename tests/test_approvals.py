@@ -187,3 +187,23 @@ def test_a_slack_outage_delays_an_approval_request_but_never_loses_it(slack) -> 
     [message] = slack.posted()
     assert message["channel"] == OWNER and any(b["type"] == "actions" for b in message["blocks"])
     assert tend(request_id) and len(slack.posted()) == 1  # posted once, not on every sweep
+
+
+def test_without_a_signing_secret_serve_still_sweeps_pending_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No receiver to click through, but reminders and expiry still happen (a suspended run ends Expired)."""
+    from deployments import receiver
+    from deployments.serve import start_receiver
+
+    monkeypatch.delenv("STEWARD_SLACK_SIGNING_SECRET", raising=False)
+    monkeypatch.setattr(receiver, "SWEEP_SECONDS", 0.1)
+    request_id = new_request(timeout=timedelta(seconds=0.3))
+    said: list[str] = []
+    stop = start_receiver(0, said.append)
+    try:
+        deadline = time.monotonic() + 10
+        while state(request_id) == ApprovalState.pending and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop()
+    assert said and said[0].startswith("approval receiver off")
+    assert state(request_id) == ApprovalState.expired
