@@ -7,6 +7,7 @@ from datetime import timedelta
 import pandas as pd
 
 from runbooks.spec import RunbookSpec
+from tasks.outcome_data import binary, outcome_source
 from tasks.sources import SourceError, read_window
 from tasks.windows import Window
 
@@ -32,11 +33,11 @@ def read_labelled(spec: RunbookSpec, window: Window, extra: list[str] | None = N
         raise SourceError(f"{spec.system}: runbook source.outcomes.label is needed to train and evaluate models")
     cols = spec.source.columns
     decisions = read_window(spec.source, window, labelled_columns(spec, extra or []))
-    where = spec.source.model_copy(update={"path": outcomes.path}) if outcomes.path else spec.source
-    labels = read_window(where, Window(start=window.start, end=window.end + LABEL_HORIZON),
-                         [outcomes.request_id, outcomes.label], table=outcomes.table, timestamp=outcomes.timestamp)
-    labels = labels.drop_duplicates(outcomes.request_id, keep="last")[[outcomes.request_id, outcomes.label]]
-    labels = labels.rename(columns={outcomes.request_id: cols.request_id, outcomes.label: LABEL})
-    frame = decisions.merge(labels, on=cols.request_id, how="inner")
-    frame[LABEL] = frame[LABEL].astype(bool).astype(int)
+    labels = read_window(outcome_source(spec.source), Window(start=window.start, end=window.end + LABEL_HORIZON),
+                         [outcomes.request_id, outcomes.label], timestamp=outcomes.timestamp)
+    labels[LABEL] = binary(labels[outcomes.label], f"outcomes.label {outcomes.label!r}")
+    latest = labels.dropna(subset=[LABEL]).sort_values(outcomes.timestamp, kind="stable")  # a correction wins
+    latest = latest.drop_duplicates(outcomes.request_id, keep="last")[[outcomes.request_id, LABEL]]
+    frame = decisions.merge(latest.rename(columns={outcomes.request_id: cols.request_id}), on=cols.request_id)
+    frame[LABEL] = frame[LABEL].astype(int)
     return frame.sort_values(cols.timestamp, kind="stable", ignore_index=True)

@@ -70,7 +70,7 @@ def load_outcome_frame(spec: RunbookSpec, span: Window) -> pd.DataFrame:
     frame[KNOWN] = frame[KNOWN].notna()
     frame[TS] = frame[cols.timestamp]
     if feed.label:
-        frame[LABEL] = _binary(frame[feed.label], f"outcome label {feed.label!r}") if spec.kind == "classifier" \
+        frame[LABEL] = binary(frame[feed.label], f"outcome label {feed.label!r}") if spec.kind == "classifier" \
             else pd.to_numeric(frame[feed.label], errors="coerce")
     if cols.score:
         frame[SCORE] = pd.to_numeric(frame[cols.score], errors="coerce")
@@ -83,13 +83,13 @@ def load_outcome_frame(spec: RunbookSpec, span: Window) -> pd.DataFrame:
     for name, column in ((RESOLVED, section.signals.resolved), (ESCALATED, section.signals.escalated),
                          (ERROR, section.signals.error), (FALLBACK, section.signals.fallback)):
         if column:
-            frame[name] = _binary(frame[column], f"column {column!r}")
+            frame[name] = binary(frame[column], f"column {column!r}")
     if cols.latency_ms:
         frame[LATENCY] = pd.to_numeric(frame[cols.latency_ms], errors="coerce")
     return frame
 
 
-def _binary(values: pd.Series, what: str) -> pd.Series:
+def binary(values: pd.Series, what: str) -> pd.Series:
     """0/1 as floats with NaN where unknown; anything else is an error naming the column and value."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         numeric = values.astype(float)

@@ -133,3 +133,27 @@ def test_golden_set_keeps_positives_up_to_half_then_samples_negatives() -> None:
     chosen = choose_golden(rows, 100, label="label")
     assert len(chosen) == 100 and chosen["label"].sum() == 30 and chosen["i"].is_unique
     assert choose_golden(rows, 40, label="label")["label"].sum() == 20
+
+
+def test_labels_are_read_strictly_and_the_latest_correction_wins(tmp_path) -> None:
+    """Text labels mean what they say ("false" is 0), unknown labels are left out, a later row corrects an earlier."""
+    import pandas as pd
+
+    from runbooks.spec import RunbookSpec
+    from tasks.labelled import read_labelled
+    from tasks.windows import Window
+
+    day = pd.Timestamp("2026-11-20 10:00")
+    pd.DataFrame({"request_id": ["a", "b", "c", "d"], "ts": [day] * 4, "score": [0.9, 0.1, 0.5, 0.2]}).to_sql(
+        "log", f"sqlite:///{tmp_path / 'log.db'}", index=False)
+    pd.DataFrame({"request_id": ["a", "b", "c", "b", "d"], "label": ["true", "false", None, "true", "FALSE"],
+                  "outcome_ts": [day + pd.Timedelta(days=d) for d in (1, 1, 1, 5, 2)]}).sample(frac=1, random_state=3).to_sql(
+        "outcomes", f"sqlite:///{tmp_path / 'log.db'}", index=False)
+    spec = RunbookSpec.model_validate({
+        "system": "labels-test", "description": "d", "kind": "classifier",
+        "owner": {"name": "O", "role": "r", "slack_user_id": "U01OWNER01", "backup": {"name": "B", "slack_user_id": "U01BACK001"}},
+        "source": {"url": f"sqlite:///{tmp_path / 'log.db'}", "table": "log", "columns": {"score": "score"},
+                   "outcomes": {"table": "outcomes", "label": "label"}},
+    })
+    frame = read_labelled(spec, Window.parse("2026-11-20"))
+    assert dict(zip(frame["request_id"], frame["label"])) == {"a": 1, "b": 1, "d": 0}
