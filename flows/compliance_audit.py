@@ -16,12 +16,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from runbooks.spec import ComplianceSection, Duty, RunbookSpec, Source
+from runbooks.spec import ComplianceSection, Duty, RunbookSpec
 from tasks import compliance_checks as checks
 from tasks.compliance_notify import send_summary
 from tasks.compliance_report import build_report, check_rows, write_evidence_pack
 from tasks.duty import duty_failed, load_duty, run_namer, settle
 from tasks.findings import DutyReport
+from tasks.outcome_data import outcome_source
 from tasks.pii import Detector
 from tasks.retry import RETRY
 from tasks.seals import SealCheck
@@ -42,8 +43,10 @@ def last_week(now: datetime | None = None) -> Window:
 
 @task(**RETRY)
 def load_log(spec: RunbookSpec, window: Window) -> pd.DataFrame:
-    """Every column: seals cover whole rows."""
-    return read_window(spec.source, window, log_columns(spec.source))
+    """Every column (seals cover whole rows), checked against the runbook before anything is sealed."""
+    log = read_window(spec.source, window, log_columns(spec.source))
+    checks.require_columns(spec, log)
+    return log
 
 
 @task(**RETRY)
@@ -62,10 +65,7 @@ def load_linkage(spec: RunbookSpec, window: Window) -> checks.Linkage | None:
     cohort = Window(start=window.start - delay, end=window.end - delay)
     ids = read_window(spec.source, cohort, [spec.source.columns.request_id])[spec.source.columns.request_id]
     span = Window(start=cohort.start, end=window.end)
-    if outcomes.table:
-        frame = read_window(spec.source, span, [outcomes.request_id], table=outcomes.table, timestamp=outcomes.timestamp)
-    else:
-        frame = read_window(Source(path=outcomes.path), span, [outcomes.request_id], timestamp=outcomes.timestamp)
+    frame = read_window(outcome_source(spec.source), span, [outcomes.request_id], timestamp=outcomes.timestamp)
     return checks.Linkage(cohort=cohort, request_ids=ids.astype(str).tolist(), linked=set(frame[outcomes.request_id].astype(str)))
 
 
@@ -92,7 +92,6 @@ def chain_breaks(system: str) -> tuple[list[str], list[int]]:
 def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame, history: pd.DataFrame,
                linkage: checks.Linkage | None, as_of: datetime) -> list[checks.Check]:
     cols = spec.source.columns
-    checks.require_columns(spec, log)
     return [
         checks.completeness(spec, log),
         checks.linkage(linkage, section),

@@ -52,6 +52,10 @@ def require_columns(spec: RunbookSpec, frame: pd.DataFrame) -> None:
         named["compliance.review_rule"] = section.review_rule.columns()
     if section and section.override_column:
         named["compliance.override_column"] = [section.override_column]
+    for name in ("request_id", "timestamp", "model_version", "policy_version", "prompt_template", "decision",
+                 "reviewer", "review_ts"):  # the mapped columns the checks read
+        if column := getattr(cols, name):
+            named[f"source.columns.{name}"] = [column]
     for field, columns in named.items():
         if missing := [c for c in columns if c not in frame.columns]:
             raise SourceError(f"{spec.system}: {field} names {', '.join(map(repr, missing))}, "

@@ -89,12 +89,12 @@ def test_audit_finds_every_leak_counts_exactly_and_shows_no_pii(prefect_api, dem
 def test_an_edit_to_a_sealed_day_is_caught_and_an_erasure_is_not(prefect_api, demo_home) -> None:
     first = compliance_audit(system="support-assistant", window=WEEK)
     assert finding(first, "tamper-evidence").evidence["verdict"] == "pass"
-    [(rid, message)] = sql(demo_home, "select request_id, user_message from support_interactions where ts >= '2026-11-16'"
-                           " and ts < '2026-11-17' and instr(user_message, '@') > 0 limit 1") or [("", "")]
+    [(rid, message)] = sql(demo_home, "select request_id, user_message from support_interactions where ts >= '2026-11-15'"
+                           " and ts < '2026-11-22' and instr(user_message, '@') > 0 limit 1")
     with sqlite3.connect(demo_home / "demo.db") as connection:
-        if rid:  # erase the PII the way the playbook says: the seal must survive
-            connection.execute("update support_interactions set user_message = ? where request_id = ?",
-                               (erased_text(message), rid))
+        # erase the PII the way the playbook says: the seal must survive
+        connection.execute("update support_interactions set user_message = ? where request_id = ?",
+                           (erased_text(message), rid))
         connection.execute("update support_interactions set tokens_in = tokens_in + 1 where request_id = "
                            "(select request_id from support_interactions where ts >= '2026-11-19' order by ts limit 1)")
     second = compliance_audit(system="support-assistant", window=WEEK)
@@ -132,3 +132,19 @@ def test_purge_cli_asks_the_owner_and_deletes_nothing(demo_home, tmp_path) -> No
     refused = steward("purge", "support-assistant", "--approval", approval, "--runbooks", str(runbooks), home=demo_home)
     assert refused.returncode == 2 and refused.stderr.startswith("error: ") and "pending" in refused.stderr
     assert sql(demo_home, "select count(*) from support_interactions")[0][0] == before
+
+
+def test_a_misnamed_text_field_fails_in_one_line_before_anything_is_sealed(prefect_api, demo_home, tmp_path) -> None:
+    from sqlalchemy import func, select
+
+    from conftest import edited_runbooks
+    from tasks.sources import SourceError
+    from tasks.store.database import open_store
+    from tasks.store.models import LogSeal
+
+    runbooks = edited_runbooks(tmp_path, "support-assistant", "text_fields: [user_message, response]",
+                               "text_fields: [user_mesage, response]")
+    with pytest.raises(SourceError, match="source.columns.text_fields names 'user_mesage'"):
+        compliance_audit(system="support-assistant", window="2026-11-16..2026-11-21", runbooks=str(runbooks))
+    with open_store().session() as session:
+        assert session.scalar(select(func.count()).select_from(LogSeal)) == 0
