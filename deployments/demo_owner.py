@@ -7,7 +7,6 @@ records the decision and resumes the waiting flow run.
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -33,7 +32,6 @@ def _paused(flow_run_id: str | None) -> bool:
 def owner_approves(fake: FakeSlack) -> Iterator[list[str]]:
     """While open, every posted approval request is approved by its owner; yields the ids clicked."""
     secret = secrets.token_hex(16)
-    os.environ["STEWARD_SLACK_SIGNING_SECRET"] = secret
     receiver = Receiver(secret)
     server = serve_in_background(receiver)
     url = f"http://127.0.0.1:{server.server_address[1]}{PATH}"

@@ -38,7 +38,7 @@ from tasks.sources import read_window
 from tasks.store.database import open_store
 from tasks.store.golden import add_golden, choose_golden, golden_frame
 from tasks.store.models import ApprovalState, CheckStatus, ModelVersion
-from tasks.store.registry import alias_version, register_version, set_alias
+from tasks.store.registry import alias_version, record_metrics, register_version, set_alias
 from tasks.windows import Window
 
 
@@ -153,9 +153,8 @@ def compare(spec: RunbookSpec, section: RefreshSection, holdout: Window, trainin
         golden, tuple(_scores(spec, v, golden) for v in versions) if not golden.empty else None)
     shown = metric_rows(comparison.champion, comparison.challenger)
     with open_store().session() as session:
-        record = session.query(ModelVersion).filter_by(system=spec.system, version=challenger).one()
-        record.metrics = {**record.metrics, "holdout": holdout.label(), "gate_passed": comparison.gate.passed,
-                          **{r["metric"]: r["challenger"] for r in shown}}
+        record_metrics(session, spec.system, challenger, {"holdout": holdout.label(), "gate_passed": comparison.gate.passed,
+                                                          **{r["metric"]: r["challenger"] for r in shown}})
     return comparison
 
 
@@ -209,7 +208,7 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
     comparison = compare(spec, section, holdout, training, champion, challenger)
     metric = section.gate.metric
     report = DutyReport(system=system, duty="refresh", window_start=holdout.start, window_end=holdout.end,
-                        status=CheckStatus.healthy, headline=headline(system, comparison, metric),
+                        status=CheckStatus.healthy, headline=headline(comparison, metric),
                         metrics=comparison.model_dump(mode="json"), flow_run_id=str(flow_run.id),
                         report_path=write_refresh_report(system, holdout, training, comparison, metric))
     if not comparison.gate.passed:

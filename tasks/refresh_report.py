@@ -10,7 +10,7 @@ from tasks.reports import html_table, report_path, write_html_report
 from tasks.windows import Window
 
 
-def headline(system: str, comparison: Comparison, metric: str) -> str:
+def headline(comparison: Comparison, metric: str) -> str:
     gain = "-" if comparison.gate.gain is None else f"{comparison.gate.gain:+.4f}"
     verdict = "passed the gate" if comparison.gate.passed else "failed the gate"
     return (f"challenger v{comparison.challenger_version} {verdict} against champion v{comparison.champion_version}"
@@ -40,7 +40,7 @@ def write_refresh_report(system: str, holdout: Window, training: Window, compari
     sections["Training"] = f"<p>Challenger trained on {training.label()}.</p>"
     path = report_path(system, "refresh", holdout.label())
     return str(write_html_report(path, f"Refresh · {system} · {holdout.label()}",
-                                 headline(system, comparison, metric), sections))
+                                 headline(comparison, metric), sections))
 
 
 def _preformatted(rows: list[dict[str, str]]) -> str:
@@ -57,7 +57,7 @@ def _preformatted(rows: list[dict[str, str]]) -> str:
 def approval_blocks(system: str, holdout: Window, comparison: Comparison, metric: str, *, report: str,
                     run_url: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The evaluation summary the owner decides on: metrics, business impact, slices, links."""
-    text = f"{system}: promote model v{comparison.challenger_version}? {headline(system, comparison, metric)}"
+    text = f"{system}: promote model v{comparison.challenger_version}? {headline(comparison, metric)}"
     slices = slice_rows(comparison.champion, comparison.challenger, metric)
     golden = ""
     if comparison.golden_champion and comparison.golden_challenger:
@@ -71,7 +71,7 @@ def approval_blocks(system: str, holdout: Window, comparison: Comparison, metric
 
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Promote {system} model v{comparison.challenger_version}?"}},
-        section(f"*{headline(system, comparison, metric)}* on {holdout.label()} "
+        section(f"*{headline(comparison, metric)}* on {holdout.label()} "
                 f"({comparison.holdout_rows:,} labelled rows).{golden}"),
         section("*Metrics* (held-out window)\n" + _preformatted(metric_rows(comparison.champion, comparison.challenger))),
         section("*Business impact*\n" + _preformatted(business_rows(comparison.champion, comparison.challenger))),

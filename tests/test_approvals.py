@@ -141,6 +141,12 @@ def test_without_slack_the_request_still_waits_for_the_prefect_ui() -> None:
     with open_store().session() as session:
         request = session.get_one(ApprovalRequest, request_id)
         assert request.state == ApprovalState.pending and request.slack_ts is None
+    assert tend(request_id)  # sweeping without Slack neither expires it early nor fails on the missing client
+    assert state(request_id) == ApprovalState.pending
+    receiver = Receiver(SECRET)  # and it is still decided once an approver answers
+    assert receiver.handle(*signed(click(request_id, OWNER))) == 200
+    receiver.followups.shutdown(wait=True)
+    assert state(request_id) == ApprovalState.approved
 
 
 def test_socket_mode_acks_each_envelope_and_applies_the_same_rules(slack) -> None:

@@ -13,7 +13,7 @@ from test_refresh_flow import BACKUP, SECRET, in_thread, paused_request, runbook
 from tasks.mlflow_registry import TRACKING_URI_ENV, VERSION_TAG, version_tags
 from tasks.store.database import Store, open_store
 from tasks.store.models import ModelVersion
-from tasks.store.registry import alias_history, alias_version, register_version, set_alias
+from tasks.store.registry import alias_history, alias_version, record_metrics, register_version, set_alias
 
 SYSTEM = "fraud-scoring"
 MODEL = f"steward-{SYSTEM}"
@@ -55,8 +55,8 @@ def test_versions_and_alias_switches_are_mirrored(store_url: str, tmp_path: Path
 
     challenger = _register_trained(store, "challenger")
     with store.session() as session:  # the gate's metrics land after registration, as in model-refresh's compare
-        record = session.query(ModelVersion).filter_by(system=SYSTEM, version=challenger).one()
-        record.metrics = {**record.metrics, "pr_auc": 0.8643}
+        record_metrics(session, SYSTEM, challenger, {"pr_auc": 0.8643})
+    assert client.get_model_version_by_alias(MODEL, "challenger").tags["steward.metric.pr_auc"] == "0.8643"
     with store.session() as session:
         set_alias(session, system=SYSTEM, alias="champion", version=challenger, actor="U04DANA0001", reason="approved")
 

@@ -44,6 +44,16 @@ def register_version(
     return version
 
 
+def record_metrics(session: Session, system: str, version: int, metrics: dict[str, Any]) -> ModelVersion:
+    """Add evaluation results to a version (e.g. its gate metrics); mirrored like every registry change."""
+    record = session.scalars(select(ModelVersion).where(ModelVersion.system == system,
+                                                        ModelVersion.version == version)).one()
+    record.metrics = {**record.metrics, **metrics}
+    session.flush()
+    mirror_after_commit(session, system)
+    return record
+
+
 def set_alias(
     session: Session,
     *,
