@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from tasks.charts import daily_bars, share_bars
-from tasks.cost_review import money
 from tasks.findings import DutyReport
-from tasks.reports import html_table, report_path, write_html_report
+from tasks.reports import html_table, money, report_path, write_html_report
 
 TOP_FINDINGS = 3
 

@@ -17,12 +17,9 @@ from tasks.cost_savings import Recommendation, caching, easy_on_costly, prompt_b
 from tasks.cost_spend import Anomaly, Budget, Period, anomalies, budget, daily, priced, prices_for
 from tasks.findings import DutyReport, Finding
 from tasks.store.models import CheckStatus
+from tasks.reports import money
 
 EASY_SHARE = 0.1  # an easy route with at least this share of calls on the costliest model is a finding
-
-
-def money(amount: float, currency: str) -> str:
-    return f"{'$' if currency == 'USD' else currency + ' '}{amount:,.2f}"
 
 
 def _ratio(num: float, den: float) -> float | None:

@@ -20,6 +20,7 @@ from tasks.outcome_segments import ESTIMATED_METRICS, Segment, SegmentStatus, me
 from tasks.outcome_windows import Maturity, OutcomePlan
 from tasks.store.models import CheckStatus
 from tasks.windows import Window
+from tasks.reports import currency_symbol
 
 PROBABILITY = "_probability"
 TOTAL = "total"
@@ -121,7 +122,7 @@ def review(
                           window_end=plan.window.end, status=status, headline=headline, findings=findings or [],
                           metrics=metrics)
 
-    money = _money(section.currency)
+    money = currency_symbol(section.currency)
     if not total.rows:
         return finish(f"No decisions in {span.label()}: nothing to review")
     if not maturity.mature:
@@ -244,10 +245,6 @@ def _summary(kind: SystemKind, total: Segment, before: Segment | None, days: flo
 
 def _days(window: Window) -> float:
     return (window.end - window.start).total_seconds() / 86_400
-
-
-def _money(currency: str) -> str:
-    return {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, f"{currency} ")
 
 
 def _fmt(metric: str, value: float | None, money: str) -> str:
