@@ -46,6 +46,7 @@ class DutyReport(BaseModel):
     headline: str
     findings: list[Finding] = []
     metrics: dict[str, Any] = {}
+    coverage: str | None = None  # ``first..last`` of the days judged when the log covers only part of the window
     report_path: str | None = None
     flow_run_id: str | None = None
     alerts: list[AlertRef] = Field(default_factory=list)

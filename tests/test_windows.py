@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from deployments.cli import UsageError, _period
+from tasks.errors import WindowError
 from tasks.windows import Window
 
 
@@ -23,7 +24,7 @@ def test_month_covers_every_day_of_the_calendar_month(month: str, first: str, la
 
 @pytest.mark.parametrize("bad", ["2026-13", "2026", "Oct 2026", "2026-10-01"])
 def test_bad_month_names_the_value(bad: str) -> None:
-    with pytest.raises(ValueError, match="is not YYYY-MM"):
+    with pytest.raises(WindowError, match="is not YYYY-MM"):
         Window.month(bad)
 
 
