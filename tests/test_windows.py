@@ -38,7 +38,7 @@ def test_period_from_each_option() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [(("2026-11-20", "2026-10", None, None), "one of"), ((None, None, "2026-11-01", None), "go together"),
-     ((None, None, "2026-11-07", "2026-11-01"), "end must be after")],
+     ((None, None, "2026-11-07", "2026-11-01"), "is reversed")],
 )
 def test_period_rejects_conflicting_or_partial_options(args: tuple, message: str) -> None:
     with pytest.raises((UsageError, ValueError), match=message):
