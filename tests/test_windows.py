@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from deployments.cli import UsageError, _period
-from tasks.errors import WindowError
+from tasks.errors import StewardError, WindowError
 from tasks.windows import Window
 
 
@@ -41,5 +41,5 @@ def test_period_from_each_option() -> None:
      ((None, None, "2026-11-07", "2026-11-01"), "is reversed")],
 )
 def test_period_rejects_conflicting_or_partial_options(args: tuple, message: str) -> None:
-    with pytest.raises((UsageError, ValueError), match=message):
+    with pytest.raises(StewardError, match=message):
         _period(*args)
