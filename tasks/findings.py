@@ -56,4 +56,4 @@ class DutyReport(BaseModel):
         return Window(start=self.window_start, end=self.window_end)
 
     def needs_attention(self) -> bool:
-        return self.status in (CheckStatus.attention, CheckStatus.failed)
+        return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)

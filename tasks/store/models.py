@@ -49,7 +49,8 @@ class CheckStatus(StrEnum):
     healthy = "healthy"
     attention = "attention"
     failed = "failed"
-    skipped = "skipped"
+    skipped = "skipped"  # not judged: the window lies before the log's first row, in the future, or is today
+    no_data = "no_data"  # inside the log's life, yet the window holds no rows: never "healthy"
 
 
 class AlertState(StrEnum):
