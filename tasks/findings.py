@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from runbooks.spec import Duty
 from tasks.store.models import CheckStatus
-from tasks.windows import Window
+from tasks.windows import Coverage, Window
 
 Severity = Literal["critical", "warning", "info"]
 
@@ -57,6 +57,13 @@ class DutyReport(BaseModel):
 
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
+
+
+def not_judged(system: str, duty: Duty, coverage: Coverage) -> DutyReport:
+    """The report on a window the log does not cover (before its first row, in the future, today): skipped,
+    with the reason as its headline, so nothing alerts, pages or counts as evidence of recovery."""
+    return DutyReport(system=system, duty=duty, window_start=coverage.window.start, window_end=coverage.window.end,
+                      status=CheckStatus.skipped, headline=f"Not judged: {coverage.reason}")
 
 
 def cap_findings(findings: list[Finding], limit: int = 20) -> list[Finding]:
