@@ -53,7 +53,8 @@ def prompt_bloat(current: pd.DataFrame, previous: pd.DataFrame, prices: dict[str
     before_same = _tokens_per_call(previous, ["route", "template"])
     before_route = _tokens_per_call(previous, ["route"])
     found = []
-    for (route, template), row in now[now["token_calls"] >= max(MIN_CALLS, min_calls)].iterrows():
+    for row in now[now["token_calls"] >= max(MIN_CALLS, min_calls)].reset_index().to_dict("records"):
+        route, template = row["route"], row["template"]
         if (route, template) in before_same.index and before_same.loc[(route, template), "token_calls"] >= MIN_CALLS:
             reference, against = before_same.loc[(route, template), "tokens_per_call"], f"{template} last month"
         elif route in before_route.index and before_route.loc[route, "token_calls"] >= MIN_CALLS:
@@ -150,7 +151,8 @@ def caching(current: pd.DataFrame, prices: dict[str, UnitPrice | None], month_of
     sums = current.groupby(["route", "model"]).agg(calls=("token_calls", "sum"), cached_calls=("cached_calls", "sum"),
                                                    cached_tokens=("cached_tokens", "sum"), prefix=("min_tokens_in", "min"),
                                                    days=("day", "nunique"))
-    for (route, model), row in sums[sums["calls"] > 0].iterrows():
+    for row in sums[sums["calls"] > 0].reset_index().to_dict("records"):  # records: thousands of routes in a blink
+        route, model = row["route"], row["model"]
         hit_rate = row["cached_calls"] / row["calls"]
         price = prices.get(model)
         cacheable = row["calls"] * row["prefix"] if row["prefix"] >= CACHE_MIN_PREFIX else 0.0
