@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time as clock
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
