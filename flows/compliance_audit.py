@@ -4,12 +4,18 @@ load the window (every column) -> completeness, outcome linkage, PII, retention,
 human oversight, policy drift -> verify the sealed days and seal the new ones
 (decision log and Steward's audit trail) -> evidence pack, artifacts, alerts and
 a summary to the owner. No raw log content leaves the checks.
+
+Only the days the log covers are audited, sealed and checked for retention gaps: a window wholly before the
+log's first row, in the future or today is skipped before anything is read, sealed or sent; a window that
+straddles the first row or reaches today is audited on its covered days and says so. Rows without a
+timestamp, which no window holds, are counted over the whole log by the completeness check.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -20,18 +26,18 @@ from runbooks.spec import ComplianceSection, Duty, RunbookSpec
 from tasks import compliance_checks as checks
 from tasks.compliance_notify import send_summary
 from tasks.compliance_report import build_report, check_rows, write_evidence_pack
-from tasks.duty import duty_failed, load_duty, run_namer, settle
-from tasks.findings import DutyReport
+from tasks.duty import duty_failed, load_duty, log_coverage, run_namer, settle
+from tasks.findings import DutyReport, not_judged
 from tasks.outcome_data import outcome_source
 from tasks.pii import Detector
 from tasks.retry import RETRY
 from tasks.seals import SealCheck
 from tasks.sealing import AUDIT, DECISIONS, audit_rows, seal_and_verify, window_days
-from tasks.sources import log_columns, read_window
+from tasks.sources import count_null_timestamps, log_columns, read_window
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
 from tasks.store.seals import broken_seal_links
-from tasks.windows import Window
+from tasks.windows import Coverage, Window
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -70,6 +76,12 @@ def load_linkage(spec: RunbookSpec, window: Window) -> checks.Linkage | None:
 
 
 @task(**RETRY)
+def count_untimed(spec: RunbookSpec) -> int:
+    """Rows of the whole log without a timestamp: invisible to every window's read."""
+    return count_null_timestamps(spec.source)
+
+
+@task(**RETRY)
 def seal(spec: RunbookSpec, window: Window, log: pd.DataFrame) -> list[SealCheck]:
     """Verify the window's sealed days and seal the rest, for the decision log and the audit trail."""
     cols = spec.source.columns
@@ -90,16 +102,28 @@ def chain_breaks(system: str) -> tuple[list[str], list[int]]:
 
 
 def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame, history: pd.DataFrame,
-               linkage: checks.Linkage | None, as_of: datetime) -> list[checks.Check]:
+               linkage: checks.Linkage | None, as_of: datetime, untimed: int) -> list[checks.Check]:
+    """The checks on the covered days' rows, ``as_of`` the end of those days; a window without rows has only
+    its completeness (rows without a timestamp) to judge: the report says no_data rather than "all pass"."""
     cols = spec.source.columns
+    if log.empty:
+        return [checks.completeness(spec, log, rows_without_timestamp=untimed)]
     return [
-        checks.completeness(spec, log),
+        checks.completeness(spec, log, rows_without_timestamp=untimed),
         checks.linkage(linkage, section),
         checks.pii(spec, log, Detector(section.national_ids)),
         *checks.retention(section, history, cols.timestamp, cols.request_id, as_of),
         checks.oversight(spec, log, section),
         checks.policy_drift(spec, log, section),
     ]
+
+
+def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) -> dict[str, Any]:
+    """What the evidence pack says was audited."""
+    return {"system": spec.system, "owner": spec.owner.name, "log": spec.source.table or spec.source.path,
+            "window": coverage.window.label(), "days_audited": coverage.label(), "rows": rows,
+            "text_fields": ", ".join(spec.source.columns.text_fields),
+            "regulation": (spec.compliance.regulation if spec.compliance else None) or "-", "flow_run_id": flow_run_id}
 
 
 def _publish(report: DutyReport) -> str:
@@ -120,18 +144,23 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.compliance, runbooks)
-    audited = Window.parse(window) if window else last_week()
-    log = load_log(spec, audited)
-    history = load_history(spec, audited.end)
-    linkage = load_linkage(spec, audited)
-    logger.info("%s: auditing %s rows in %s", system, len(log), audited.label())
-    seals = seal(spec, audited, log)
+    now = datetime.now(UTC)
+    audited = Window.parse(window) if window else last_week(now)
+    coverage = log_coverage(spec, audited, now)
+    if coverage.covered is None:  # refused before any side effect: nothing sealed, stored, alerted or sent
+        report = not_judged(system, Duty.compliance, coverage)
+        logger.info("%s compliance %s: %s", system, audited.label(), report.headline)
+        return report
+    covered = coverage.covered
+    log = load_log(spec, covered)
+    history = load_history(spec, covered.end)
+    linkage = load_linkage(spec, covered)
+    untimed = count_untimed(spec)
+    logger.info("%s: auditing %s rows in %s", system, len(log), covered.label())
+    seals = seal(spec, covered, log)
     tamper = checks.tamper(seals, *chain_breaks(system), spec.compliance.regulation)
-    found = [*run_checks(spec, spec.compliance, log, history, linkage, audited.end), tamper]
-    scope = {"system": system, "owner": spec.owner.name, "log": spec.source.table or spec.source.path,
-             "window": audited.label(), "rows": len(log), "text_fields": ", ".join(spec.source.columns.text_fields),
-             "regulation": spec.compliance.regulation or "-", "flow_run_id": str(flow_run.id)}
-    report = build_report(spec, audited, found, seals, scope)
+    found = [*run_checks(spec, spec.compliance, log, history, linkage, covered.end, untimed), tamper]
+    report = build_report(spec, coverage, found, seals, scope(spec, coverage, len(log), str(flow_run.id)))
     report = report.model_copy(update={"report_path": _publish(report), "flow_run_id": flow_run.id})
     report = settle(report, catalog)
     send_summary(spec, report)

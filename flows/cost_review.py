@@ -3,8 +3,10 @@
 load the month's aggregates (GROUP BY in the database for SQL logs) -> price,
 break down, forecast, find anomalies and savings -> report -> persist, alert on
 budget, and send the owner the month's summary. Default window: the previous
-calendar month. A window reaching past today reviews the month to date and
-forecasts the rest.
+calendar month. Only the days the log covers are judged (a system's first month
+from its first row; a window reaching past today is the month to date, with a
+forecast of the rest); a window the log does not cover at all is skipped before
+anything is read, stored or sent.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from tasks.cost_data import load_aggregates
 from tasks.cost_report import top_lines, write_cost_report
 from tasks.cost_review import review
 from tasks.cost_spend import Period
-from tasks.duty import duty_failed, load_duty, run_namer, settle
-from tasks.findings import DutyReport
+from tasks.duty import duty_failed, load_duty, log_coverage, run_namer, settle
+from tasks.findings import DutyReport, not_judged
 from tasks.retry import RETRY
 from tasks.slack.summary import post_summary
-from tasks.windows import Window
+from tasks.windows import Coverage, Window
 
 
 def previous_month(today: date) -> Window:
@@ -33,8 +35,8 @@ def previous_month(today: date) -> Window:
 
 
 @task(**RETRY)
-def load_month(spec: RunbookSpec, window: Window, today: date) -> pd.DataFrame:
-    start, end = Period.of(window.start, window.end, today).read_range()
+def load_month(spec: RunbookSpec, coverage: Coverage, today: date) -> pd.DataFrame:
+    start, end = Period.covering(coverage, today).read_range()
     return load_aggregates(spec, Window(start=start, end=end))
 
 
@@ -57,10 +59,16 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     """Review one month (default: the previous calendar month, UTC) of the system's spend."""
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.cost, runbooks)
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    today = now.date()
     judged = Window.parse(window) if window else previous_month(today)
-    aggregates = load_month(spec, judged, today)
-    report = review(spec, judged.start, judged.end, aggregates, today)
+    coverage = log_coverage(spec, judged, now)
+    if coverage.covered is None:  # refused before any side effect: no report file, no result, no alert, no Slack
+        report = not_judged(system, Duty.cost, coverage)
+        logger.info("%s cost %s: %s", system, judged.label(), report.headline)
+        return report
+    aggregates = load_month(spec, coverage, today)
+    report = review(spec, coverage, aggregates, today)
     report = report.model_copy(update={"report_path": _publish(report), "flow_run_id": flow_run.id})
     report = settle(report, catalog)
     delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report),

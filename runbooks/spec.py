@@ -297,6 +297,9 @@ class CostSection(DutySection):
     max_prompt_growth: float = Field(default=0.2, gt=0, description="Tokens per call, month over month.")
     anomaly_z: float = Field(default=3.5, gt=0, description="Robust z-score of a day's spend that flags it.")
     forecast_trailing_days: int = Field(default=7, ge=1, le=31)
+    min_calls_for_advice: int = Field(
+        default=100, ge=1, description="Fewest calls a route (or template, or model on it) needs before a saving is advised."
+    )
 
 
 class Comparison(Strict):

@@ -91,11 +91,13 @@ def lines(labels: list[str], series: dict[str, list[float | None]], limit: float
                  f"<text x='2' y='{PAD}' font-size='9'>{high:,.3g}</text>"
                  f"<text x='2' y='{HEIGHT - PAD}' font-size='9'>{low:,.3g}</text>")
     return f"<svg width='{WIDTH}' height='{HEIGHT}' role='img'>{''.join(parts)}</svg>"
-def daily_bars(points: list[tuple[str, float]], flagged: set[str], expected: list[float | None] | None = None) -> str:
-    """One bar per day, flagged days in red; ``expected`` (the usual level per day) as a dashed line."""
+def daily_bars(points: list[tuple[str, float | None]], flagged: set[str],
+               expected: list[float | None] | None = None) -> str:
+    """One bar per day, flagged days in red; ``expected`` (the usual level per day) as a dashed line.
+    A day without a value (before a log began) is left as a gap, not drawn as zero."""
     if not points:
         return ""
-    top = max([v for _, v in points] + [e for e in (expected or []) if e is not None] + [1e-9]) * 1.1
+    top = max([v for _, v in points if v is not None] + [e for e in (expected or []) if e is not None] + [1e-9]) * 1.1
     slot = (WIDTH - 2 * PAD) / len(points)
 
     def y(v: float) -> float:
@@ -103,7 +105,7 @@ def daily_bars(points: list[tuple[str, float]], flagged: set[str], expected: lis
 
     parts = [f"<rect x='{PAD + i * slot + 0.1 * slot:.1f}' y='{y(v):.1f}' width='{0.8 * slot:.1f}' "
              f"height='{HEIGHT - PAD - y(v):.1f}' fill='{CURRENT if label in flagged else REFERENCE}'>"
-             f"<title>{html.escape(label)}: {v:,.2f}</title></rect>" for i, (label, v) in enumerate(points)]
+             f"<title>{html.escape(label)}: {v:,.2f}</title></rect>" for i, (label, v) in enumerate(points) if v is not None]
     if expected:
         line = " ".join(f"{PAD + (i + 0.5) * slot:.1f},{y(e):.1f}" for i, e in enumerate(expected) if e is not None)
         parts.append(f"<polyline points='{line}' fill='none' stroke='{LIMIT}' stroke-dasharray='4'/>")

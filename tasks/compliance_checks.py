@@ -23,6 +23,7 @@ from tasks.sources import SourceError
 from tasks.windows import Window
 
 EXAMPLES = 5
+VERSIONS_LISTED = 20  # versions named in a check's counts (most used first); the rest are counted
 Verdict = Literal["pass", "violation", "not_measured"]
 
 
@@ -70,8 +71,12 @@ def _missing(series: pd.Series) -> pd.Series:
     return series.isna() | (series.astype(str).str.strip() == "")
 
 
-def completeness(spec: RunbookSpec, frame: pd.DataFrame) -> Check:
-    """Every decision row must carry its request id, timestamp, model version, policy version and decision."""
+def completeness(spec: RunbookSpec, frame: pd.DataFrame, *, rows_without_timestamp: int) -> Check:
+    """Every decision row must carry its request id, timestamp, model version, policy version and decision.
+
+    ``frame`` holds the window's rows, read by their timestamp; rows with no timestamp at all belong to no
+    window, so ``rows_without_timestamp`` counts them over the whole log (``sources.count_null_timestamps``).
+    """
     cols = spec.source.columns
     required = {"request_id": cols.request_id, "timestamp": cols.timestamp, "model_version": cols.model_version,
                 "policy_version": cols.policy_version or cols.prompt_template, "decision": cols.decision}
@@ -87,7 +92,10 @@ def completeness(spec: RunbookSpec, frame: pd.DataFrame) -> Check:
             examples += [e for e in _examples(frame, missing, cols.request_id) if e not in examples]
     counts["rows_incomplete"] = int(any_missing.sum())
     counts["unmapped"] = unmapped
+    counts["log_rows_without_timestamp"] = rows_without_timestamp
     gaps = [f"{counts[f'missing_{n}']:,} without {n.replace('_', ' ')}" for n in required if counts.get(f"missing_{n}")]
+    if rows_without_timestamp:
+        gaps.append(f"{rows_without_timestamp:,} row(s) in the whole log without a timestamp (in no window)")
     gaps += [f"no {n.replace('_', ' ')} column mapped" for n in unmapped]
     return Check(
         name="completeness",
@@ -256,15 +264,20 @@ def policy_drift(spec: RunbookSpec, frame: pd.DataFrame, section: ComplianceSect
         return Check(name="policy-drift", verdict="not_measured", rule="compliance.approved_policy_versions",
                      title="Policy drift not measured: no policy/prompt column or no approved versions")
     versions = pd.concat([frame[c] for c in columns]).dropna().astype(str)
-    seen = versions.value_counts().to_dict()
+    seen = versions.value_counts().to_dict()  # most used first
     unapproved = {v: int(n) for v, n in seen.items() if v not in section.approved_policy_versions}
     rows = frame[columns].astype(str).isin(list(unapproved)).any(axis=1)
+    listed = ", ".join(f"{v} ({n:,} rows)" for v, n in list(unapproved.items())[:EXAMPLES])
+    if len(unapproved) > EXAMPLES:
+        listed += f" and {len(unapproved) - EXAMPLES:,} more"
     return Check(
         name="policy-drift", verdict="violation" if unapproved else "pass", severity="critical",
-        title=(f"Unapproved policy/prompt versions in use: {', '.join(f'{v} ({n:,} rows)' for v, n in unapproved.items())}")
-        if unapproved else f"Only approved versions in use: {', '.join(sorted(seen))}",
+        title=f"Unapproved policy/prompt versions in use: {listed}" if unapproved
+        else f"Only approved versions in use: {', '.join(sorted(seen))}",
         rule=f"compliance.approved_policy_versions = {section.approved_policy_versions}",
-        counts={"versions": {str(k): int(v) for k, v in seen.items()}, "unapproved": unapproved},
+        counts={"versions": {str(k): int(v) for k, v in list(seen.items())[:VERSIONS_LISTED]},
+                "distinct_versions": len(seen), "distinct_unapproved": len(unapproved),
+                "unapproved": dict(list(unapproved.items())[:VERSIONS_LISTED])},
         examples=_examples(frame, rows, cols.request_id),
     )
 

@@ -15,22 +15,38 @@ from typing import Any
 
 from runbooks.spec import Duty, RunbookSpec
 from tasks.compliance_checks import Check
-from tasks.findings import DutyReport
+from tasks.findings import DutyReport, cap_findings
 from tasks.reports import html_table, report_path, write_html_report
 from tasks.seals import SealCheck
 from tasks.store.models import CheckStatus
-from tasks.windows import Window
+from tasks.windows import Coverage
 
 
-def build_report(spec: RunbookSpec, window: Window, checks: list[Check], seals: list[SealCheck],
+def build_report(spec: RunbookSpec, coverage: Coverage, checks: list[Check], seals: list[SealCheck],
                  scope: dict[str, Any]) -> DutyReport:
+    """The audit's verdict on the covered days of ``coverage.window`` (``scope['rows']`` rows).
+
+    Days without a single row are never "all checks pass": they are ``no_data`` (still ``attention`` when a
+    critical check fails, e.g. rows deleted from a sealed day).
+    """
+    window, covered = coverage.window, coverage.covered
+    assert covered is not None, "an uncovered window is not audited"
     violations = [c for c in checks if c.verdict == "violation"]
-    headline = (f"{len(violations)} compliance violation(s): {'; '.join(c.title for c in violations)}" if violations
-                else f"All {sum(c.verdict == 'pass' for c in checks)} measured compliance checks pass")
+    found = f"{len(violations)} compliance violation(s): {'; '.join(c.title for c in violations)}"
+    if not scope["rows"]:
+        headline = f"No decisions logged in {covered.label()}, inside the log's life: nothing to audit"
+        headline += f"; {found}" if violations else ""
+        critical = any(c.severity == "critical" for c in violations)
+        status = CheckStatus.attention if critical else CheckStatus.no_data
+    else:
+        headline = found if violations else f"All {sum(c.verdict == 'pass' for c in checks)} measured compliance checks pass"
+        status = CheckStatus.attention if any(c.severity != "info" for c in violations) else CheckStatus.healthy
+    if coverage.partial:
+        headline += f" ({coverage.note()})"
     return DutyReport(
         system=spec.system, duty=Duty.compliance, window_start=window.start, window_end=window.end,
-        status=CheckStatus.attention if any(c.severity != "info" for c in violations) else CheckStatus.healthy,
-        headline=headline, findings=[c.finding() for c in checks],
+        status=status, headline=headline, findings=cap_findings([c.finding() for c in checks]),
+        coverage=coverage.label() if coverage.partial else None,
         metrics={"scope": scope, "checks": [c.model_dump(mode="json") for c in checks],
                  "seals": [s.model_dump(mode="json") for s in seals]},
     )

@@ -4,6 +4,10 @@ For a SQL log the GROUP BY runs in the database (SQLAlchemy Core, outcomes
 joined there too), so a month of ten million calls arrives as a few thousand
 rows. Parquet/CSV logs, and the benchmark's naive path, group the same way in
 pandas; a test keeps both paths equal.
+
+A call "has token counts" when both its input and output tokens are logged; every token sum (and the
+shortest prompt) is over those calls only, and ``token_calls`` counts them, so a call logged without
+tokens is never summed as zero tokens nor priced as $0.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Date, Integer, cast, case, func, literal, null, outerjoin, select
+from sqlalchemy import Date, Integer, and_, cast, case, func, literal, null, outerjoin, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,9 +25,9 @@ from tasks.store.database import redact
 from tasks.windows import Window
 
 KEYS = ["day", "model", "route", "template"]
-MEASURES = ["calls", "tokens_in", "tokens_out", "cached_tokens", "cached_calls", "min_tokens_in", "latency_sum",
-            "latency_calls", "logged_cost", "logged_calls", "unlogged_in", "unlogged_out", "unlogged_cached",
-            "successes", "outcomes"]
+MEASURES = ["calls", "token_calls", "tokens_in", "tokens_out", "cached_tokens", "cached_calls", "min_tokens_in",
+            "latency_sum", "latency_calls", "logged_cost", "logged_calls", "unlogged_token_calls", "unlogged_in",
+            "unlogged_out", "unlogged_cached", "successes", "outcomes"]
 NONE = "(none)"
 
 
@@ -74,21 +78,25 @@ def aggregate_sql(spec: RunbookSpec, period: Window) -> pd.DataFrame:
         return func.coalesce(log.c[cols[name]], default) if cols[name] else literal(default)
 
     tokens_in, tokens_out, cached = col("tokens_in"), col("tokens_out"), col("cached_tokens")
+    counted = and_(tokens_in.is_not(None), tokens_out.is_not(None))
     latency = log.c[cols["latency_ms"]] if cols["latency_ms"] else null()
     measures = [
         func.count().label("calls"),
-        func.sum(tokens_in).label("tokens_in"),
-        func.sum(tokens_out).label("tokens_out"),
-        func.sum(cached).label("cached_tokens"),
-        func.sum(case((cached > 0, 1), else_=0)).label("cached_calls"),
-        func.min(tokens_in).label("min_tokens_in"),
+        func.sum(case((counted, 1), else_=0)).label("token_calls"),
+        func.sum(case((counted, tokens_in))).label("tokens_in"),
+        func.sum(case((counted, tokens_out))).label("tokens_out"),
+        func.sum(case((counted, cached))).label("cached_tokens"),
+        func.sum(case((and_(counted, cached > 0), 1), else_=0)).label("cached_calls"),
+        func.min(case((counted, tokens_in))).label("min_tokens_in"),
         func.sum(latency).label("latency_sum"),
         func.count(latency).label("latency_calls"),
     ]
     if cols["cost"]:  # tokens price only the calls without a logged cost
         logged = log.c[cols["cost"]]
+        unlogged = and_(logged.is_(None), counted)
         measures += [func.sum(logged).label("logged_cost"), func.count(logged).label("logged_calls"),
-                     *(func.sum(case((logged.is_(None), tokens), else_=0)).label(name)
+                     func.sum(case((unlogged, 1), else_=0)).label("unlogged_token_calls"),
+                     *(func.sum(case((unlogged, tokens), else_=0)).label(name)
                        for name, tokens in (("unlogged_in", tokens_in), ("unlogged_out", tokens_out),
                                             ("unlogged_cached", cached)))]
     joined = log
@@ -122,8 +130,9 @@ def aggregate_sql(spec: RunbookSpec, period: Window) -> pd.DataFrame:
     if frame.empty:
         frame = pd.DataFrame(columns=[*KEYS, *MEASURES])
     if not cols["cost"]:
-        frame = frame.assign(logged_cost=0.0, logged_calls=0, unlogged_in=frame["tokens_in"],
-                             unlogged_out=frame["tokens_out"], unlogged_cached=frame["cached_tokens"])
+        frame = frame.assign(logged_cost=0.0, logged_calls=0, unlogged_token_calls=frame["token_calls"],
+                             unlogged_in=frame["tokens_in"], unlogged_out=frame["tokens_out"],
+                             unlogged_cached=frame["cached_tokens"])
     return _normalised(frame[[*KEYS, *MEASURES]])
 
 
@@ -159,15 +168,18 @@ def aggregate_frame(calls: pd.DataFrame, outcomes: pd.DataFrame | None, spec: Ru
         return calls[cols[name]].astype("object").fillna(default).astype(str) if cols[name] else default
 
     tokens_in, tokens_out, cached = numeric("tokens_in"), numeric("tokens_out"), numeric("cached_tokens")
+    counted = tokens_in.notna() & tokens_out.notna()
+    tokens_in, tokens_out, cached = tokens_in.where(counted), tokens_out.where(counted), cached.where(counted)
     cost = pd.to_numeric(calls[cols["cost"]]) if cols["cost"] else pd.Series(float("nan"), index=calls.index)
-    unlogged = cost.isna()
+    unlogged = cost.isna() & counted
     latency = pd.to_numeric(calls[cols["latency_ms"]]) if cols["latency_ms"] else pd.Series(float("nan"), index=calls.index)
     frame = pd.DataFrame({
         "day": ts.dt.strftime("%Y-%m-%d"), "model": label("model", "(unknown)"), "route": label("route", NONE),
-        "template": label("template", NONE), "calls": 1, "tokens_in": tokens_in, "tokens_out": tokens_out,
-        "cached_tokens": cached, "cached_calls": (cached > 0).astype(int), "min_tokens_in": tokens_in,
-        "latency_sum": latency, "latency_calls": latency.notna().astype(int), "logged_cost": cost,
-        "logged_calls": cost.notna().astype(int), "unlogged_in": tokens_in.where(unlogged, 0),
+        "template": label("template", NONE), "calls": 1, "token_calls": counted.astype(int), "tokens_in": tokens_in,
+        "tokens_out": tokens_out, "cached_tokens": cached, "cached_calls": (cached > 0).astype(int),
+        "min_tokens_in": tokens_in, "latency_sum": latency, "latency_calls": latency.notna().astype(int),
+        "logged_cost": cost, "logged_calls": cost.notna().astype(int),
+        "unlogged_token_calls": unlogged.astype(int), "unlogged_in": tokens_in.where(unlogged, 0),
         "unlogged_out": tokens_out.where(unlogged, 0), "unlogged_cached": cached.where(unlogged, 0),
         "successes": 0, "outcomes": 0,
     })

@@ -2,7 +2,9 @@
 
 Each finder returns recommendations with an estimated monthly saving and the
 evidence behind it. A saving is the window's avoidable cost at the rate seen on
-the days the cause was active, scaled to a whole month.
+the days the cause was active, scaled to a whole month. No advice rests on fewer
+than ``min_calls`` calls (the runbook's ``cost.min_calls_for_advice``); per-call
+figures count only the calls that logged their tokens (``token_calls``).
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ def per_month(saving: float, active_days: int, month_of: date) -> float:
 
 
 def _tokens_per_call(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    sums = frame.groupby(keys)[["calls", "tokens_in"]].sum()
-    sums["tokens_per_call"] = sums["tokens_in"] / sums["calls"]
+    sums = frame.groupby(keys)[["token_calls", "tokens_in"]].sum()
+    sums["tokens_per_call"] = sums["tokens_in"] / sums["token_calls"].where(sums["token_calls"] > 0)
     return sums
 
 
 def prompt_bloat(current: pd.DataFrame, previous: pd.DataFrame, prices: dict[str, UnitPrice | None],
-                 max_growth: float, month_of: date) -> list[Recommendation]:
+                 max_growth: float, month_of: date, min_calls: int) -> list[Recommendation]:
     """Templates whose input tokens per call grew by more than ``max_growth`` over the previous month.
 
     A template is compared with itself last month; a template new this month with its route's
@@ -51,10 +53,11 @@ def prompt_bloat(current: pd.DataFrame, previous: pd.DataFrame, prices: dict[str
     before_same = _tokens_per_call(previous, ["route", "template"])
     before_route = _tokens_per_call(previous, ["route"])
     found = []
-    for (route, template), row in now[now["calls"] >= MIN_CALLS].iterrows():
-        if (route, template) in before_same.index and before_same.loc[(route, template), "calls"] >= MIN_CALLS:
+    for row in now[now["token_calls"] >= max(MIN_CALLS, min_calls)].reset_index().to_dict("records"):
+        route, template = row["route"], row["template"]
+        if (route, template) in before_same.index and before_same.loc[(route, template), "token_calls"] >= MIN_CALLS:
             reference, against = before_same.loc[(route, template), "tokens_per_call"], f"{template} last month"
-        elif route in before_route.index and before_route.loc[route, "calls"] >= MIN_CALLS:
+        elif route in before_route.index and before_route.loc[route, "token_calls"] >= MIN_CALLS:
             reference, against = before_route.loc[route, "tokens_per_call"], f"route {route} last month"
         else:
             continue
@@ -65,7 +68,7 @@ def prompt_bloat(current: pd.DataFrame, previous: pd.DataFrame, prices: dict[str
             continue
         added = row["tokens_per_call"] - reference
         group = current[(current["route"] == route) & (current["template"] == template)]
-        by_model = group.groupby("model")["calls"].sum()
+        by_model = group.groupby("model")["token_calls"].sum()
         avoidable = sum(calls * added * p.input / 1e6 for m, calls in by_model.items() if (p := prices.get(m)))
         found.append(Recommendation(
             key=f"prompt-bloat:{template}:{route}",
@@ -74,7 +77,8 @@ def prompt_bloat(current: pd.DataFrame, previous: pd.DataFrame, prices: dict[str
             monthly_saving=per_month(avoidable, group["day"].nunique(), month_of),
             evidence={"route": route, "template": template, "tokens_per_call": round(row["tokens_per_call"], 1),
                       "reference_tokens_per_call": round(reference, 1), "reference": against,
-                      "added_tokens_per_call": round(added, 1), "growth": round(growth, 4), "calls": int(row["calls"]),
+                      "added_tokens_per_call": round(added, 1), "growth": round(growth, 4),
+                      "calls": int(row["token_calls"]),
                       "avoidable_cost_in_window": round(avoidable, 4)},
         ))
     return found
@@ -86,20 +90,21 @@ def _success_rate(frame: pd.DataFrame) -> float | None:
 
 
 def easy_on_costly(current: pd.DataFrame, previous: pd.DataFrame, easy_routes: list[str],
-                   prices: dict[str, UnitPrice | None], tolerance: float,
-                   month_of: date) -> tuple[list[dict[str, Any]], list[Recommendation]]:
+                   prices: dict[str, UnitPrice | None], tolerance: float, month_of: date,
+                   min_calls: int) -> tuple[list[dict[str, Any]], list[Recommendation]]:
     """Per easy route: the share of calls on the costliest model, and a cheaper model to send them to
-    when its success rate on that route (this month, else last month) is within ``tolerance``."""
+    when its success rate on that route (this month, else last month) is within ``tolerance`` and at
+    least ``min_calls`` calls went to the costliest model."""
     shares, found = [], []
     for route in easy_routes:
         calls, before = current[current["route"] == route], previous[previous["route"] == route]
         used = [m for m in calls["model"].unique() if prices.get(m)]
-        if not used:
+        if not used or not calls["token_calls"].sum():
             continue
         tokens = calls[["tokens_in", "tokens_out", "cached_tokens"]].sum()
 
         def per_call(model: str) -> float:
-            return prices[model].cost(*tokens) / calls["calls"].sum()  # type: ignore[union-attr]
+            return prices[model].cost(*tokens) / calls["token_calls"].sum()  # type: ignore[union-attr]
 
         def success_rate(model: str) -> float | None:
             now = _success_rate(calls[calls["model"] == model])
@@ -110,6 +115,8 @@ def easy_on_costly(current: pd.DataFrame, previous: pd.DataFrame, easy_routes: l
         share = float(on_costly["calls"].sum() / calls["calls"].sum())
         shares.append({"route": route, "costliest_model": costliest, "share": round(share, 4),
                        "calls": int(on_costly["calls"].sum())})
+        if on_costly["calls"].sum() < min_calls:
+            continue
         costly_rate = success_rate(costliest)
         candidates = {m for m in [*calls["model"], *before["model"]] if prices.get(m) and per_call(m) < per_call(costliest)}
         for cheaper in sorted(candidates, key=per_call):
@@ -133,25 +140,26 @@ def easy_on_costly(current: pd.DataFrame, previous: pd.DataFrame, easy_routes: l
     return shares, found
 
 
-def caching(current: pd.DataFrame, prices: dict[str, UnitPrice | None],
-            month_of: date) -> tuple[list[dict[str, Any]], list[Recommendation]]:
+def caching(current: pd.DataFrame, prices: dict[str, UnitPrice | None], month_of: date,
+            min_calls: int) -> tuple[list[dict[str, Any]], list[Recommendation]]:
     """Cache hit rate per route and model, and what caching the repeated prompt prefix would have saved.
 
     The repeated prefix is estimated as the route's shortest prompt (every call sends at least that
     much of the same template): a conservative floor, counted only where providers cache at all.
     """
     rows, found = [], []
-    sums = current.groupby(["route", "model"]).agg(calls=("calls", "sum"), cached_calls=("cached_calls", "sum"),
+    sums = current.groupby(["route", "model"]).agg(calls=("token_calls", "sum"), cached_calls=("cached_calls", "sum"),
                                                    cached_tokens=("cached_tokens", "sum"), prefix=("min_tokens_in", "min"),
                                                    days=("day", "nunique"))
-    for (route, model), row in sums.iterrows():
+    for row in sums[sums["calls"] > 0].reset_index().to_dict("records"):  # records: thousands of routes in a blink
+        route, model = row["route"], row["model"]
         hit_rate = row["cached_calls"] / row["calls"]
         price = prices.get(model)
         cacheable = row["calls"] * row["prefix"] if row["prefix"] >= CACHE_MIN_PREFIX else 0.0
         saving = max(cacheable - row["cached_tokens"], 0.0) * (price.input - price.cached_input) / 1e6 if price else 0.0
         rows.append({"route": route, "model": model, "calls": int(row["calls"]), "cache_hit_rate": round(hit_rate, 4),
                      "repeated_prefix_tokens": int(row["prefix"]), "missed_saving": round(saving, 4)})
-        if saving > 0 and hit_rate < CACHE_TARGET_HIT_RATE:
+        if saving > 0 and hit_rate < CACHE_TARGET_HIT_RATE and row["calls"] >= min_calls:
             found.append(Recommendation(
                 key=f"prompt-caching:{route}:{model}",
                 title=f"Turn on prompt caching for route {route} ({model}): {hit_rate:.0%} of calls hit the cache, "

@@ -14,6 +14,8 @@ from pydantic import BaseModel
 
 from runbooks.spec import RunbookSpec, SystemKind
 from tasks.cost_pricing import UnitPrice, unit_price
+from tasks.errors import WindowError
+from tasks.windows import Coverage
 
 MAD_TO_SD = 1.4826
 MIN_SPREAD = 0.05  # a ratio spread below 5% is noise-free data, not a reason for infinite z-scores
@@ -35,11 +37,18 @@ class Period(BaseModel):
     def of(cls, start: datetime, end: datetime, today: date) -> Period:
         first, last = start.date(), (end - timedelta(microseconds=1)).date()
         if today <= first:
-            raise ValueError(f"window {first}..{last} has no complete day yet (today is {today})")
+            raise WindowError(f"window {first}..{last} has no complete day yet (today is {today})")
         previous_first = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
         history_first = min(previous_first, first - timedelta(weeks=HISTORY_WEEKS))
         return cls(first=first, last=last, observed_last=min(last, today - timedelta(days=1)),
                    previous_first=previous_first, history_first=history_first)
+
+    @classmethod
+    def covering(cls, coverage: Coverage, today: date) -> Period:
+        """The period judged in a window the log covers (partly): from its first covered day to the window's end,
+        so a system's first month starts the day its log does and a month to date still forecasts the rest."""
+        assert coverage.covered is not None, "an uncovered window is not judged"
+        return cls.of(coverage.covered.start, coverage.window.end, today)
 
     @property
     def month_to_date(self) -> bool:
@@ -55,7 +64,8 @@ class Period(BaseModel):
         return datetime.combine(self.history_first, time(), UTC), datetime.combine(end, time(), UTC)
 
     def budget_share(self) -> float:
-        """The share of a monthly budget that this window is allowed (1.0 for a calendar month)."""
+        """The share of a monthly budget that this window is allowed: 1.0 for a calendar month, its days' share
+        for a part of one (a system's first month is judged from the day its log starts)."""
         return self.days / calendar.monthrange(self.first.year, self.first.month)[1]
 
 
@@ -65,7 +75,9 @@ def prices_for(models: list[str], spec: RunbookSpec, at: datetime) -> dict[str, 
 
 
 def priced(agg: pd.DataFrame, spec: RunbookSpec, prices: dict[str, UnitPrice | None]) -> pd.DataFrame:
-    """Adds ``cost`` and ``unpriced_calls`` per group: a logged cost wins, then token prices, never a silent $0.
+    """Adds ``cost``, ``unpriced_calls`` and ``untokened_calls`` per group: a logged cost wins, then token
+    prices, never a silent $0. A call with neither a logged cost nor token counts is *untokened*: its cost
+    is unknown, counted apart from the unpriced models' calls.
 
     Classic ML systems cost ``cost_per_1k_predictions`` per thousand calls when the runbook gives the rate.
     """
@@ -75,15 +87,16 @@ def priced(agg: pd.DataFrame, spec: RunbookSpec, prices: dict[str, UnitPrice | N
         rate = spec.cost.cost_per_1k_predictions
         out["cost"] = out["logged_cost"] + (0.0 if rate is None else (out["calls"] - out["logged_calls"]) * rate / 1000)
         out["unpriced_calls"] = 0.0 if rate is not None else out["calls"] - out["logged_calls"]
+        out["untokened_calls"] = 0.0
         return out
     token_cost = [
         p.cost(i, o, c) if (p := prices.get(m)) else np.nan
         for m, i, o, c in zip(out["model"], out["unlogged_in"], out["unlogged_out"], out["unlogged_cached"], strict=True)
     ]
-    unlogged = out["calls"] - out["logged_calls"]
     known = pd.Series(token_cost, index=out.index)
     out["cost"] = out["logged_cost"] + known.fillna(0.0)
-    out["unpriced_calls"] = np.where(known.isna(), unlogged, 0.0)
+    out["unpriced_calls"] = np.where(known.isna(), out["unlogged_token_calls"], 0.0)
+    out["untokened_calls"] = out["calls"] - out["logged_calls"] - out["unlogged_token_calls"]
     return out
 
 

@@ -8,6 +8,7 @@ whatever the owner has not seen yet.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from tasks.store.database import Store, open_store
 from tasks.findings import AlertRef, DutyReport, Finding
 from tasks.store.models import Alert, CheckStatus, Delivery
 from tasks.store.results import record_result
+from tasks.sources import first_timestamp
+from tasks.windows import Coverage, Window, cover
 
 def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
     """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""
@@ -32,6 +35,12 @@ def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, R
     if spec.section(duty) is None:
         raise ValueError(f"{system} has no {duty.value} section in its runbook")
     return catalog, spec
+
+
+@task(**RETRY)
+def log_coverage(spec: RunbookSpec, window: Window, now: datetime) -> Coverage:
+    """Which days of ``window`` the log covers: asked first, before anything is read, sealed, alerted or sent."""
+    return cover(window, first_timestamp(spec.source), now)
 
 
 def run_namer(prefix: str, default: str) -> Callable[[], str]:

@@ -22,7 +22,7 @@ AS_OF = datetime(2026, 11, 22, tzinfo=UTC)
 def test_completeness_counts_rows_without_model_version_exactly() -> None:
     frame = pd.DataFrame({"request_id": ["a", "b", "c", None], "ts": pd.Timestamp("2026-11-20", tz="UTC"),
                           "model_version": ["m", None, " ", "m"], "prompt_version": ["p", "p", "p", "p"]})
-    check = checks.completeness(SUPPORT, frame)
+    check = checks.completeness(SUPPORT, frame, rows_without_timestamp=0)
     assert check.counts["missing_model_version"] == 2 and check.counts["missing_request_id"] == 1
     assert check.counts["rows_incomplete"] == 3 and check.counts["unmapped"] == ["decision"]
     assert check.verdict == "violation" and check.examples == ["b", "c"]
@@ -90,7 +90,7 @@ def test_linkage_over_the_matured_cohort() -> None:
 def test_an_empty_period_gives_clear_verdicts() -> None:
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in
                           ["request_id", "ts", "model_version", "prompt_version", "user_message", "response"]})
-    results = [checks.completeness(SUPPORT, frame), checks.pii(SUPPORT, frame, checks.Detector()),
+    results = [checks.completeness(SUPPORT, frame, rows_without_timestamp=0), checks.pii(SUPPORT, frame, checks.Detector()),
                *checks.retention(SUPPORT.compliance, frame, "ts", "request_id", AS_OF),
                checks.policy_drift(SUPPORT, frame, SUPPORT.compliance)]
     assert [c.verdict for c in results] == ["violation", "pass", "pass", "pass", "pass"]

@@ -75,6 +75,19 @@ def test_cli_month_json_and_a_future_month_is_one_line(prefect_api, demo_home) -
     report = json.loads(result.stdout)
     assert report["duty"] == "cost" and report["metrics"]["calls"] > 0
     assert {"by_model", "by_route", "by_day", "recommendations", "caching"} <= set(report["metrics"])
-    future = steward("run", "cost", "support-assistant", "--month", "2099-01", home=demo_home, api=prefect_api)
-    assert future.returncode == 2 and "Traceback" not in future.stderr
-    assert future.stderr.strip().startswith("error:") and "no complete day yet" in future.stderr
+    future = steward("run", "cost", "support-assistant", "--month", "2099-01", "--format", "json",
+                     home=demo_home, api=prefect_api)
+    assert future.returncode == 0 and "Traceback" not in future.stderr
+    skipped = json.loads(future.stdout)
+    assert skipped["status"] == "skipped" and skipped["headline"] == "Not judged: window 2099-01-01..2099-01-31 is in the future"
+    with open_store().session() as session:  # not judged: nothing stored for it
+        assert [r.window_start.year for r in session.scalars(select(CheckResult))] == [2026]
+
+
+def test_the_logs_first_month_is_reviewed_on_its_covered_days(prefect_api, demo_home, slack) -> None:
+    """``steward demo`` crashed here: the log starts 2026-08-24, the review of August met days without calls."""
+    report = cost_review(system="support-assistant", window="2026-08-01..2026-08-31")
+    assert report.coverage == "2026-08-24..2026-08-31" and "partial window" in report.headline
+    assert report.metrics["by_day"][0]["day"] == "2026-08-24" and Path(report.report_path).exists()
+    [summary] = slack.posted()
+    assert "partial window" in json.dumps(summary["blocks"])

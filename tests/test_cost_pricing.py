@@ -64,14 +64,17 @@ def test_runbook_override_wins_and_unknown_models_are_unpriced(no_network) -> No
 def test_unpriced_calls_are_counted_never_zero_and_logged_cost_wins(no_network) -> None:
     spec = spec_with(monthly_budget=100)
     agg = groups(
-        {"model": "gpt-4o", "calls": 10, "unlogged_in": 10_000, "unlogged_out": 1_000},
-        {"model": "acme-llama-70b", "calls": 7, "unlogged_in": 7_000, "unlogged_out": 700},
+        # 2 of the 12 calls logged no token counts: their cost is unknown, neither $0 nor "unpriced".
+        {"model": "gpt-4o", "calls": 12, "unlogged_token_calls": 10, "unlogged_in": 10_000, "unlogged_out": 1_000},
+        {"model": "acme-llama-70b", "calls": 7, "unlogged_token_calls": 7, "unlogged_in": 7_000, "unlogged_out": 700},
         # 5 calls carry a logged cost of $3; the other 2 are priced from their tokens.
-        {"model": "gpt-4o-mini", "calls": 7, "logged_cost": 3.0, "logged_calls": 5, "unlogged_in": 1_000_000},
+        {"model": "gpt-4o-mini", "calls": 7, "logged_cost": 3.0, "logged_calls": 5, "unlogged_token_calls": 2,
+         "unlogged_in": 1_000_000},
     )
     out = priced(agg, spec, prices_for(list(agg["model"]), spec, OCT)).set_index("model")
     assert out.loc["gpt-4o", "cost"] == pytest.approx((10_000 * 2.5 + 1_000 * 10) / 1e6)
     assert out.loc["acme-llama-70b", "unpriced_calls"] == 7 and out.loc["gpt-4o", "unpriced_calls"] == 0
+    assert out["untokened_calls"].to_dict() == {"gpt-4o": 2, "acme-llama-70b": 0, "gpt-4o-mini": 0}
     assert out.loc["gpt-4o-mini", "cost"] == pytest.approx(3.0 + 0.15)
 
 

@@ -6,7 +6,7 @@ constants, never by re-running the review's code.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +22,8 @@ from tasks.cost_data import aggregate_frame, aggregate_sql, read_calls
 from tasks.cost_review import review
 from tasks.cost_spend import Period
 from tasks.findings import DutyReport
-from tasks.windows import Window
+from tasks.sources import first_timestamp
+from tasks.windows import Window, cover
 
 START = DEMO_END - timedelta(days=89)  # the simulator's day 0
 TODAY = DEMO_END + timedelta(days=1)
@@ -35,9 +36,12 @@ def support(**cost_changes) -> RunbookSpec:
 
 
 def run(spec: RunbookSpec, label: str, today: date = TODAY) -> DutyReport:
-    window = Window.parse(label)
-    start, end = Period.of(window.start, window.end, today).read_range()
-    return review(spec, window.start, window.end, aggregate_sql(spec, Window(start=start, end=end)), today)
+    """The flow's steps without Prefect: coverage of the window by the log, the aggregates, the verdict."""
+    coverage = cover(Window.parse(label), first_timestamp(spec.source), datetime.combine(today, time(), UTC))
+    if coverage.covered is None:
+        return review(spec, coverage, pd.DataFrame(), today)
+    start, end = Period.covering(coverage, today).read_range()
+    return review(spec, coverage, aggregate_sql(spec, Window(start=start, end=end)), today)
 
 
 def finding(report: DutyReport, key: str):
@@ -103,9 +107,10 @@ def test_unpriced_model_is_reported_with_its_calls(demo_home, frames) -> None:
     assert report.metrics["spend"] < priced.metrics["spend"]  # left out, not counted as $0 in a total that claims to be whole
 
 
-def test_empty_month_is_skipped_with_a_clear_headline(demo_home) -> None:
+def test_a_month_before_the_log_is_skipped_with_the_reason(demo_home) -> None:
     report = run(support(), Window.month("2026-06").label())
-    assert report.status == "skipped" and "No calls logged" in report.headline and report.findings == []
+    assert report.status == "skipped" and report.findings == [] and report.metrics == {}
+    assert report.headline == f"Not judged: window 2026-06-01..2026-06-30 ends before the log's first row ({START})"
 
 
 def test_no_budget_reports_spend_without_budget_findings(demo_home) -> None:
