@@ -1,7 +1,9 @@
 """The ``steward`` command: validate runbooks, trigger duties by hand, see who must act.
 
-Exit codes: 0 healthy, 1 findings that need attention, 2 usage or configuration
-error. User errors print one line on stderr, never a traceback.
+Exit codes: 0 healthy; 1 findings that need attention; 2 a usage, configuration, data or
+window error (a ``StewardError``: one line on stderr, never a traceback); 70 (EX_SOFTWARE) an
+internal error, that is a bug: one line naming the exception, and its traceback only when
+``STEWARD_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,12 +22,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from runbooks.spec import Duty
-from tasks.errors import StewardError
+from tasks.errors import StewardError, one_line
 
 if TYPE_CHECKING:
     from runbooks.loader import Catalog
 
-EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70  # 70: EX_SOFTWARE (sysexits.h)
 
 app = typer.Typer(
     help="Steward: operations runbooks that keep production AI systems owned, measured and safe.",
@@ -509,15 +512,20 @@ def demo(
 
 
 def main() -> None:
-    """Console entry point: turn known user errors into one line and exit code 2."""
+    """Console entry point: a ``StewardError`` is one line and exit 2; anything else is a bug, and says so."""
     for name, value in QUIET_PREFECT.items():
         os.environ.setdefault(name, value)
     try:
         app()
-    except (StewardError, LookupError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        err.print(f"error: {message}", markup=False)
+    except StewardError as exc:
+        err.print(f"error: {one_line(exc)}", markup=False)
         sys.exit(EXIT_USAGE)
+    except Exception as exc:  # noqa: BLE001 - the boundary: every other exception is a bug, reported as one
+        if os.environ.get("STEWARD_DEBUG") == "1":
+            traceback.print_exc()
+        err.print(f"internal error: {type(exc).__name__}: {one_line(exc)} "
+                  "(a bug: rerun with STEWARD_DEBUG=1 for the traceback)", markup=False)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from runbooks.spec import RunbookSpec, SystemKind
 from tasks.cost_pricing import UnitPrice, unit_price
+from tasks.errors import WindowError
 
 MAD_TO_SD = 1.4826
 MIN_SPREAD = 0.05  # a ratio spread below 5% is noise-free data, not a reason for infinite z-scores
@@ -35,7 +36,7 @@ class Period(BaseModel):
     def of(cls, start: datetime, end: datetime, today: date) -> Period:
         first, last = start.date(), (end - timedelta(microseconds=1)).date()
         if today <= first:
-            raise ValueError(f"window {first}..{last} has no complete day yet (today is {today})")
+            raise WindowError(f"window {first}..{last} has no complete day yet (today is {today})")
         previous_first = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
         history_first = min(previous_first, first - timedelta(weeks=HISTORY_WEEKS))
         return cls(first=first, last=last, observed_last=min(last, today - timedelta(days=1)),
