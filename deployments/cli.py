@@ -14,19 +14,21 @@ import sys
 import traceback
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from runbooks.spec import Duty
-from tasks.errors import StewardError, one_line
+from runbooks.spec import DriftSection, Duty
+from tasks.errors import StewardError, field_problems, one_line
 
 if TYPE_CHECKING:
     from runbooks.loader import Catalog
 
+M = TypeVar("M", bound=BaseModel)
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70  # 70: EX_SOFTWARE (sysexits.h)
 
 app = typer.Typer(
@@ -71,6 +73,15 @@ def _catalog(path: Path | None) -> Catalog:
             f"{len(catalog.problems)} runbook problem(s); run 'steward validate' for details. First: {catalog.problems[0]}"
         )
     return catalog
+
+
+def _from_flags(model: type[M], **flags: Any) -> M:
+    """``model`` built from command-line flags; a value it refuses is one line naming the flag."""
+    try:
+        return model(**flags)
+    except ValidationError as exc:
+        raise UsageError("; ".join(str(p._replace(loc=(f"--{p.field.replace('_', '-')}",)))
+                                   for p in field_problems(exc))) from None
 
 
 def _check_format(fmt: str) -> None:
@@ -305,6 +316,8 @@ def drift_files(
     psi: Annotated[float, typer.Option(help="PSI threshold for numeric columns.")] = 0.2,
     jensen_shannon: Annotated[float, typer.Option(help="Jensen-Shannon threshold for categorical columns.")] = 0.1,
     wasserstein: Annotated[float, typer.Option(help="Normalised Wasserstein threshold for numeric columns.")] = 0.1,
+    min_rows: Annotated[int, typer.Option(min=1, help="Fewer values in a column of either file: 'insufficient "
+                                          "data', no verdict (a runbook's drift.min_rows).")] = DriftSection.model_fields["min_rows"].default,
 ) -> None:
     """Ad-hoc drift between two files; exit 1 when any column drifted."""
     _check_format(fmt)
@@ -312,14 +325,15 @@ def drift_files(
     from tasks.drift_stats import compare_profiles
     from tasks.files import profile_file
 
-    thresholds = DriftThresholds(psi=psi, jensen_shannon=jensen_shannon, wasserstein=wasserstein)
+    thresholds = _from_flags(DriftThresholds, psi=psi, jensen_shannon=jensen_shannon, wasserstein=wasserstein)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     reference_profile = profile_file(reference, wanted)
     current_profile = profile_file(current, reference=reference_profile)
-    results = compare_profiles(reference_profile, current_profile, thresholds)
+    results = compare_profiles(reference_profile, current_profile, thresholds, min_rows)
     drifted = [r.name for r in results if r.drifted]
+    unjudged = [r.name for r in results if r.score is None]
     if fmt == "json":
-        keys = {"name", "kind", "method", "score", "threshold", "drifted", "p_value"}
+        keys = {"name", "kind", "method", "score", "threshold", "drifted", "p_value", "note"}
         print(json.dumps({"columns": [r.model_dump(include=keys) for r in results], "drifted": drifted}))
     else:
         table = Table("column", "kind", "method", "score", "threshold", "drifted", "p-value (secondary)", "note", box=None)
@@ -330,7 +344,8 @@ def drift_files(
             table.add_row(r.name, r.kind, r.method, score, str(r.threshold), "yes" if r.drifted else "no", p_value,
                           r.note or new)
         out.print(table)
-        out.print(f"{len(drifted)} of {len(results)} columns drifted" + (f": {', '.join(drifted)}" if drifted else ""))
+        out.print(f"{len(drifted)} of {len(results)} columns drifted" + (f": {', '.join(drifted)}" if drifted else "")
+                  + (f"; insufficient data in {len(unjudged)}: {', '.join(unjudged)}" if unjudged else ""))
     raise typer.Exit(EXIT_ATTENTION if drifted else EXIT_OK)
 
 
