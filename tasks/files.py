@@ -54,7 +54,9 @@ def _reading(path: str) -> Iterator[None]:
 
 
 def _reason(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    """The first line of a library's message, without the control bytes a binary file would put on the terminal."""
+    first = str(exc).splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+    return "".join(c if c.isprintable() else "?" for c in first)
 
 
 def _checked(path: str, names: list[str], columns: list[str] | None) -> list[str]:
@@ -133,7 +135,7 @@ def _profilable(path: str, schema: pa.Schema, names: list[str]) -> list[str]:
     """``names``, refusing a nested column (list, struct, map): it has no distribution drift can compare."""
     for name in names:
         kind = schema.field(name).type
-        if pa.types.is_nested(kind) or (pa.types.is_dictionary(kind) and pa.types.is_nested(kind.value_type)):
+        if pa.types.is_nested(kind):
             raise FileError(f"{path}: column {name!r} is of nested type {kind}; drift compares numbers and "
                             "categories only (leave it out with --columns)")
     return names
