@@ -1,7 +1,9 @@
 """The ``steward`` command: validate runbooks, trigger duties by hand, see who must act.
 
-Exit codes: 0 healthy, 1 findings that need attention, 2 usage or configuration
-error. User errors print one line on stderr, never a traceback.
+Exit codes: 0 healthy; 1 findings that need attention; 2 a usage, configuration, data or
+window error (a ``StewardError``: one line on stderr, never a traceback); 70 (EX_SOFTWARE) an
+internal error, that is a bug: one line naming the exception, and its traceback only when
+``STEWARD_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -9,22 +11,25 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from runbooks.spec import Duty
-from tasks.errors import StewardError
+from runbooks.spec import DriftSection, Duty
+from tasks.errors import StewardError, field_problems, one_line
 
 if TYPE_CHECKING:
     from runbooks.loader import Catalog
 
-EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+M = TypeVar("M", bound=BaseModel)
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70  # 70: EX_SOFTWARE (sysexits.h)
 
 app = typer.Typer(
     help="Steward: operations runbooks that keep production AI systems owned, measured and safe.",
@@ -68,6 +73,15 @@ def _catalog(path: Path | None) -> Catalog:
             f"{len(catalog.problems)} runbook problem(s); run 'steward validate' for details. First: {catalog.problems[0]}"
         )
     return catalog
+
+
+def _from_flags(model: type[M], **flags: Any) -> M:
+    """``model`` built from command-line flags; a value it refuses is one line naming the flag."""
+    try:
+        return model(**flags)
+    except ValidationError as exc:
+        raise UsageError("; ".join(str(p._replace(loc=(f"--{p.field.replace('_', '-')}",)))
+                                   for p in field_problems(exc))) from None
 
 
 def _check_format(fmt: str) -> None:
@@ -302,6 +316,8 @@ def drift_files(
     psi: Annotated[float, typer.Option(help="PSI threshold for numeric columns.")] = 0.2,
     jensen_shannon: Annotated[float, typer.Option(help="Jensen-Shannon threshold for categorical columns.")] = 0.1,
     wasserstein: Annotated[float, typer.Option(help="Normalised Wasserstein threshold for numeric columns.")] = 0.1,
+    min_rows: Annotated[int, typer.Option(min=1, help="Fewer values in a column of either file: 'insufficient "
+                                          "data', no verdict (a runbook's drift.min_rows).")] = DriftSection.model_fields["min_rows"].default,
 ) -> None:
     """Ad-hoc drift between two files; exit 1 when any column drifted."""
     _check_format(fmt)
@@ -309,14 +325,15 @@ def drift_files(
     from tasks.drift_stats import compare_profiles
     from tasks.files import profile_file
 
-    thresholds = DriftThresholds(psi=psi, jensen_shannon=jensen_shannon, wasserstein=wasserstein)
+    thresholds = _from_flags(DriftThresholds, psi=psi, jensen_shannon=jensen_shannon, wasserstein=wasserstein)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     reference_profile = profile_file(reference, wanted)
     current_profile = profile_file(current, reference=reference_profile)
-    results = compare_profiles(reference_profile, current_profile, thresholds)
+    results = compare_profiles(reference_profile, current_profile, thresholds, min_rows)
     drifted = [r.name for r in results if r.drifted]
+    unjudged = [r.name for r in results if r.score is None]
     if fmt == "json":
-        keys = {"name", "kind", "method", "score", "threshold", "drifted", "p_value"}
+        keys = {"name", "kind", "method", "score", "threshold", "drifted", "p_value", "note"}
         print(json.dumps({"columns": [r.model_dump(include=keys) for r in results], "drifted": drifted}))
     else:
         table = Table("column", "kind", "method", "score", "threshold", "drifted", "p-value (secondary)", "note", box=None)
@@ -327,7 +344,8 @@ def drift_files(
             table.add_row(r.name, r.kind, r.method, score, str(r.threshold), "yes" if r.drifted else "no", p_value,
                           r.note or new)
         out.print(table)
-        out.print(f"{len(drifted)} of {len(results)} columns drifted" + (f": {', '.join(drifted)}" if drifted else ""))
+        out.print(f"{len(drifted)} of {len(results)} columns drifted" + (f": {', '.join(drifted)}" if drifted else "")
+                  + (f"; insufficient data in {len(unjudged)}: {', '.join(unjudged)}" if unjudged else ""))
     raise typer.Exit(EXIT_ATTENTION if drifted else EXIT_OK)
 
 
@@ -509,15 +527,20 @@ def demo(
 
 
 def main() -> None:
-    """Console entry point: turn known user errors into one line and exit code 2."""
+    """Console entry point: a ``StewardError`` is one line and exit 2; anything else is a bug, and says so."""
     for name, value in QUIET_PREFECT.items():
         os.environ.setdefault(name, value)
     try:
         app()
-    except (StewardError, LookupError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        err.print(f"error: {message}", markup=False)
+    except StewardError as exc:
+        err.print(f"error: {one_line(exc)}", markup=False)
         sys.exit(EXIT_USAGE)
+    except Exception as exc:  # noqa: BLE001 - the boundary: every other exception is a bug, reported as one
+        if os.environ.get("STEWARD_DEBUG") == "1":
+            traceback.print_exc()
+        err.print(f"internal error: {type(exc).__name__}: {one_line(exc)} "
+                  "(a bug: rerun with STEWARD_DEBUG=1 for the traceback)", markup=False)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from deployments.demo_owner import owner_approves
 from flows.registry import available, duty_flow
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import Duty
-from tasks.errors import StewardError
+from tasks.errors import ConfigError, StewardError
 from tasks.findings import DutyReport
 from tasks.slack.fake import running_fake_slack
 from tasks.store.database import steward_home
@@ -122,7 +122,7 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
     os.environ["STEWARD_HOME"] = str(home)
     catalog = load_catalog(default_runbooks_dir())
     if catalog.problems:
-        raise ValueError(f"shipped runbooks are invalid: {catalog.problems[0]}")
+        raise ConfigError(f"shipped runbooks are invalid: {catalog.problems[0]}")
 
     console.print(f"[bold]Steward demo[/bold] · {days} days of logs ending {end} · data in {home}")
     with console.status("simulating logs…") as status:

@@ -23,6 +23,7 @@ from tasks.drift_baseline import Baseline, create_baseline
 from tasks.drift_verdict import judge, monitored_columns
 from tasks.drift_window import WindowSummary, merge_all, split, summarise
 from tasks.duty import duty_failed, load_duty, run_namer, settle
+from tasks.errors import ConfigError, DataError
 from tasks.findings import DutyReport
 from tasks.profiles import TableProfile
 from tasks.retry import RETRY
@@ -41,13 +42,13 @@ def load_baseline(spec: RunbookSpec) -> Baseline:
     if record is None:
         start = first_timestamp(spec.source)
         if start is None:
-            raise ValueError(f"{spec.system}: the log {spec.source.table or spec.source.path!r} is empty")
+            raise DataError(f"{spec.system}: the log {spec.source.table or spec.source.path!r} is empty")
         days = spec.drift.reference_days
         record = create_baseline(spec, Window.days(start.date(), start.date() + timedelta(days=days - 1)),
                                  actor=f"steward (first {days} days)")
     missing = sorted(set(monitored_columns(spec)) - set(record.profile["columns"]))
     if missing:
-        raise ValueError(f"{spec.system}: baseline v{record.version} lacks {', '.join(missing)}; "
+        raise ConfigError(f"{spec.system}: baseline v{record.version} lacks {', '.join(missing)}; "
                          f"run 'steward baseline {spec.system} --from ... --to ...'")
     return Baseline.of(record)
 

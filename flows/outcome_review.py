@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
 from tasks.duty import duty_failed, load_duty, run_namer, settle
+from tasks.errors import ConfigError
 from tasks.findings import DutyReport
 from tasks.outcome_data import load_outcome_frame, outcomes_arrived_until
 from tasks.outcome_estimate import calibrate, rows_in, with_probabilities
@@ -116,7 +117,7 @@ def outcome_review(system: str, window: str | None = None, runbooks: str | None 
     """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
     catalog, spec = load_duty(system, Duty.outcomes, runbooks)
     if spec.source.outcomes is None:
-        raise ValueError(f"{system}'s runbook names no source.outcomes for its outcome review")
+        raise ConfigError(f"{system}'s runbook names no source.outcomes for its outcome review")
     arrived = outcomes_until(spec)
     windows = [Window.parse(window)] if window else default_windows(spec, arrived, datetime.now(UTC))
     reports = [review_window(spec, catalog, w, arrived) for w in windows]

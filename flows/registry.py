@@ -6,6 +6,7 @@ from importlib import import_module
 from typing import Any
 
 from runbooks.spec import Duty
+from tasks.errors import ConfigError
 
 DUTY_FLOWS: dict[Duty, str] = {
     Duty.drift: "flows.drift_check:drift_check",
@@ -24,7 +25,7 @@ def duty_flow(duty: Duty) -> Any:
     """The Prefect flow object for ``duty``; ``LookupError`` when it is not built yet."""
     if duty not in DUTY_FLOWS:
         built = ", ".join(d.value for d in DUTY_FLOWS)
-        raise LookupError(f"duty {duty.value!r} has no flow yet (available: {built})")
+        raise ConfigError(f"duty {duty.value!r} has no flow yet (available: {built})")
     module, _, name = DUTY_FLOWS[duty].partition(":")
     return getattr(import_module(module), name)
 

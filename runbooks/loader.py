@@ -7,7 +7,6 @@ and the offending value, so ``steward validate`` never needs a traceback.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.errors import StewardError
+from tasks.errors import ConfigError, StewardError, field_problems
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -77,35 +76,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-_CREDENTIALS = re.compile(r"(://[^/@:]*:)[^/@]+@")
-
-
-def _shown(value: Any) -> str | None:
-    """The offending value as the user wrote it, shortened, with any URL password masked."""
-    if isinstance(value, dict):
-        return None
-    text = _CREDENTIALS.sub(r"\1***@", repr(value))
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _problems_from(exc: ValidationError, file: str, tree: yaml.Node | None) -> list[SpecProblem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown key (typo?)"
-        value = None if err["type"] == "missing" else _shown(err.get("input"))
-        problems.append(
-            SpecProblem(
-                file=file,
-                line=_line_of(tree, loc),
-                field=".".join(str(p) for p in loc),
-                message=message,
-                value=value,
-            )
-        )
-    return problems
+    return [SpecProblem(file=file, line=_line_of(tree, p.loc), field=p.field, message=p.message, value=p.value)
+            for p in field_problems(exc)]
 
 
 def runbook_root(spec_file: Path) -> Path:
@@ -196,7 +169,7 @@ class Catalog(BaseModel):
     def get(self, system: str) -> RunbookSpec:
         if system not in self.specs:
             known = ", ".join(sorted(self.specs)) or "none"
-            raise KeyError(f"no runbook for system {system!r} (known: {known})")
+            raise ConfigError(f"no runbook for system {system!r} (known: {known})")
         return self.specs[system]
 
     def playbook_path(self, system: str, duty: Duty) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from runbooks.spec import RunbookSpec
 from tasks.drift_verdict import build_baseline, monitored_columns
+from tasks.errors import DataError
 from tasks.files import FileError, read_file
 from tasks.profiles import TableProfile
 from tasks.sources import read_window
@@ -40,7 +41,7 @@ def create_baseline(spec: RunbookSpec, window: Window, actor: str) -> ReferenceP
     """Profile ``window`` of the log and store it as the newest baseline version."""
     frame = read_window(spec.source, window, [*monitored_columns(spec), spec.source.columns.timestamp])
     if frame.empty:
-        raise ValueError(f"{spec.system}: no rows in {window.label()}; a baseline needs data")
+        raise DataError(f"{spec.system}: no rows in {window.label()}; a baseline needs data")
     return _store(spec, frame, window, actor)
 
 

@@ -252,12 +252,21 @@ def _decile_labels(edges: np.ndarray, groups: np.ndarray, ref: NumericProfile) -
     return labels
 
 
-def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, thresholds: DriftThresholds) -> ColumnDrift:
+def _too_few(ref_n: int, cur_n: int, min_rows: int, values: str) -> str | None:
+    """The 'insufficient data' note when either side holds fewer than ``min_rows`` values (at least one)."""
+    least = max(min_rows, 1)
+    if min(ref_n, cur_n) >= least:
+        return None
+    side, n = ("reference", ref_n) if ref_n < least else ("current data", cur_n)
+    return f"insufficient data: {n:,} {values} in the {side} (min_rows {least})"
+
+
+def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, thresholds: DriftThresholds,
+                  min_rows: int = 1) -> ColumnDrift:
     base = dict(name=name, kind="numeric", method="wasserstein_norm", threshold=thresholds.wasserstein,
                 infinite_cur=cur.infinite, **_rates(ref.missing + ref.infinite, ref.n, cur.missing + cur.infinite, cur.n))
-    if ref.n == 0 or cur.n == 0:
-        side = "reference" if ref.n == 0 else "current window"
-        return ColumnDrift(**base, score=None, drifted=False, p_value=None, note=f"insufficient data: no finite values in the {side}")
+    if note := _too_few(ref.n, cur.n, min_rows, "finite values"):
+        return ColumnDrift(**base, score=None, drifted=False, p_value=None, note=note)
     _, spread = ref.mean_std()
     if spread == 0:
         spread = 1.0
@@ -286,12 +295,12 @@ def numeric_drift(name: str, ref: NumericProfile, cur: NumericProfile, threshold
     )
 
 
-def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfile, thresholds: DriftThresholds) -> ColumnDrift:
+def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfile, thresholds: DriftThresholds,
+                      min_rows: int = 1) -> ColumnDrift:
     base = dict(name=name, kind="categorical", method="jensen_shannon", threshold=thresholds.jensen_shannon,
                 **_rates(ref.missing, ref.n, cur.missing, cur.n))
-    if ref.n == 0 or cur.n == 0:
-        side = "reference" if ref.n == 0 else "current window"
-        return ColumnDrift(**base, score=None, drifted=False, p_value=None, note=f"insufficient data: no values in the {side}")
+    if note := _too_few(ref.n, cur.n, min_rows, "values"):
+        return ColumnDrift(**base, score=None, drifted=False, p_value=None, note=note)
     labels = sorted(set(ref.counts) | set(cur.counts)) + [OTHER]
     rc = np.array([ref.counts.get(k, 0) for k in labels[:-1]] + [ref.other], float)
     cc = np.array([cur.counts.get(k, 0) for k in labels[:-1]] + [cur.other], float)
@@ -317,15 +326,16 @@ def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfil
     )
 
 
-def compare_profiles(reference: TableProfile, current: TableProfile, thresholds: DriftThresholds) -> list[ColumnDrift]:
-    """One verdict per column of the reference profile."""
+def compare_profiles(reference: TableProfile, current: TableProfile, thresholds: DriftThresholds,
+                     min_rows: int = 1) -> list[ColumnDrift]:
+    """One verdict per column of the reference profile; a side with fewer than ``min_rows`` values gets none."""
     results = []
     for name, ref in reference.columns.items():
         cur = current.columns[name]
         if isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile):
-            results.append(numeric_drift(name, ref, cur, thresholds))
+            results.append(numeric_drift(name, ref, cur, thresholds, min_rows))
         elif isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
-            results.append(categorical_drift(name, ref, cur, thresholds))
+            results.append(categorical_drift(name, ref, cur, thresholds, min_rows))
         else:
             raise ValueError(f"column {name!r}: reference and current profiles are of different kinds")
     return results

@@ -116,7 +116,7 @@ def judge(
             headline=f"insufficient data: {rows:,} rows in {window.label()} (min_rows {policy.min_rows})",
             metrics=metrics,
         )
-    columns = compare_profiles(baseline, current.profile, policy.thresholds)
+    columns = compare_profiles(baseline, current.profile, policy.thresholds, policy.min_rows)
     predictions = set(prediction_columns(spec))
     for column in columns:
         findings += _column_findings(column, "prediction" if column.name in predictions else "feature", spec)

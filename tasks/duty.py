@@ -22,6 +22,7 @@ from tasks.retry import RETRY
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
+from tasks.errors import ConfigError
 from tasks.findings import AlertRef, DutyReport, Finding
 from tasks.store.models import Alert, CheckStatus, Delivery
 from tasks.store.results import record_result
@@ -33,7 +34,7 @@ def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, R
     catalog = load_catalog(Path(runbooks) if runbooks else None)
     spec = catalog.get(system)
     if spec.section(duty) is None:
-        raise ValueError(f"{system} has no {duty.value} section in its runbook")
+        raise ConfigError(f"{system} has no {duty.value} section in its runbook")
     return catalog, spec
 
 

@@ -50,8 +50,13 @@ def _reading(path: str) -> Iterator[None]:
     except FileError:
         raise
     except (OSError, ValueError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise FileError(f"{path}: cannot read ({reason})") from None
+        raise FileError(f"{path}: cannot read ({_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of a library's message, without the control bytes a binary file would put on the terminal."""
+    first = str(exc).splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+    return "".join(c if c.isprintable() else "?" for c in first)
 
 
 def _checked(path: str, names: list[str], columns: list[str] | None) -> list[str]:
@@ -115,21 +120,45 @@ def _frequencies(column: pa.ChunkedArray) -> tuple[dict[str, int], int]:
 
 
 def _profile_column(
-    column: pa.ChunkedArray, ref: NumericProfile | CategoricalProfile | None
+    path: str, name: str, column: pa.ChunkedArray, ref: NumericProfile | CategoricalProfile | None
 ) -> NumericProfile | CategoricalProfile:
     if isinstance(ref, NumericProfile) or (ref is None and arrow_kind(column) == "numeric"):
         return numeric_like(ref, _floats(column)) if ref else numeric_reference(_floats(column))
-    frequencies, missing = _frequencies(column)
+    try:
+        frequencies, missing = _frequencies(column)
+    except pa.ArrowInvalid as exc:  # bytes that are not UTF-8 (Arrow reads such a CSV column as binary)
+        raise FileError(f"{path}: column {name!r} is not valid UTF-8 text ({_reason(exc)})") from None
     return categorical_like(ref, frequencies, missing) if ref else categorical_reference(frequencies, missing)
 
 
-def profile_arrow(table: pa.Table, reference: TableProfile | None = None) -> TableProfile:
-    """Profile an Arrow table, as a reference or against ``reference``, column by column."""
-    names = list(reference.columns if reference else table.column_names)
+def _profilable(path: str, schema: pa.Schema, names: list[str]) -> list[str]:
+    """``names``, refusing a nested column (list, struct, map): it has no distribution drift can compare."""
+    for name in names:
+        kind = schema.field(name).type
+        if pa.types.is_nested(kind):
+            raise FileError(f"{path}: column {name!r} is of nested type {kind}; drift compares numbers and "
+                            "categories only (leave it out with --columns)")
+    return names
+
+
+def profile_arrow(path: str, table: pa.Table, reference: TableProfile | None = None) -> TableProfile:
+    """Profile an Arrow table read from ``path``, as a reference or against ``reference``, column by column."""
+    names = _profilable(path, table.schema, list(reference.columns if reference else table.column_names))
     return profile_columns(
-        names, lambda name: _profile_column(table.column(name), reference.columns[name] if reference else None),
+        names, lambda name: _profile_column(path, name, table.column(name), reference.columns[name] if reference else None),
         table.num_rows,
     )
+
+
+def _read_columns(path: str, parquet: pq.ParquetFile, names: list[str]) -> pa.Table:
+    """Decode ``names`` together; when that fails, find the column that cannot be read and name it."""
+    try:
+        return parquet.read(columns=names)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        for name in names:
+            with _reading(f"{path}: column {name!r}"):
+                parquet.read(columns=[name])
+        raise FileError(f"{path}: cannot read columns {', '.join(map(repr, names))} ({_reason(exc)})") from None
 
 
 PARQUET_BATCH = 13  # columns decoded together: few enough to keep memory low, enough to keep both cores busy
@@ -139,21 +168,20 @@ def profile_file(path: str, columns: list[str] | None = None, reference: TablePr
     """Read and profile one file. Parquet is decoded a few columns at a time, so memory never holds the table."""
     wanted = list(reference.columns) if reference else columns
     if _format(path) == "csv":
-        return profile_arrow(read_arrow(path, wanted), reference)
+        return profile_arrow(path, read_arrow(path, wanted), reference)
     with _reading(path):
         parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
-    names = _checked(path, schema.names, wanted)
+    names = _profilable(path, schema, _checked(path, schema.names, wanted))
     # Text columns decoded as dictionaries: ~20x faster than materialising every string, and counted by index.
     text = [name for name in names if _is_text(schema.field(name).type)]
     parquet = pq.ParquetFile(path, read_dictionary=text)
     profiles: dict[str, NumericProfile | CategoricalProfile] = {}
     for start in range(0, len(names), PARQUET_BATCH):
         batch = names[start : start + PARQUET_BATCH]
-        with _reading(path):
-            table = parquet.read(columns=batch)  # the previous batch is released as this name is rebound
+        table = _read_columns(path, parquet, batch)  # the previous batch is released as this name is rebound
         part = profile_columns(
-            batch, lambda name, t=table: _profile_column(t.column(name), reference.columns[name] if reference else None),
+            batch, lambda name, t=table: _profile_column(path, name, t.column(name), reference.columns[name] if reference else None),
             table.num_rows,
         )
         profiles.update(part.columns)

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from tasks.errors import ConfigError
 from tasks.store.models import ModelAlias, ModelVersion
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def mlflow_client(uri: str) -> MlflowClient:
     try:
         from mlflow import MlflowClient  # slow to import, so only when configured
     except ImportError:
-        raise ImportError(f"{TRACKING_URI_ENV} is set but MLflow is not installed: pip install 'steward[mlflow]'") from None
+        raise ConfigError(f"{TRACKING_URI_ENV} is set but MLflow is not installed: pip install 'steward[mlflow]'") from None
 
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from tasks.errors import DataError
+
 if TYPE_CHECKING:  # pandas is imported lazily: the ad-hoc file mode profiles Arrow columns without it
     import pandas as pd
 
@@ -252,7 +254,7 @@ def profile_table(frame: pd.DataFrame, reference: TableProfile | None = None,
     names = list(reference.columns if reference else frame.columns)
     missing = [name for name in names if name not in frame.columns]
     if missing:
-        raise KeyError(f"column {', '.join(map(repr, missing))} missing from the data")
+        raise DataError(f"column {', '.join(map(repr, missing))} missing from the data")
 
     def one(name: str) -> NumericProfile | CategoricalProfile:
         if reference:

@@ -6,10 +6,9 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from tasks.sources import SourceUnavailable
-from tasks.store.database import StoreUnavailable
+from tasks.errors import Unavailable
 
-TRANSIENT = (SourceUnavailable, StoreUnavailable, OperationalError, ConnectionError, TimeoutError)
+TRANSIENT = (Unavailable, OperationalError, ConnectionError, TimeoutError)
 
 
 def transient_only(_task: Any, _task_run: Any, state: Any) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Engine, MetaData, Table, and_, func, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
 
 from runbooks.spec import Source
-from tasks.errors import StewardError
+from tasks.errors import StewardError, Unavailable
 from tasks.store.database import make_engine, redact, secret_from_block, steward_home
 from tasks.windows import Window
 
@@ -29,7 +29,7 @@ class SourceError(StewardError):
     """The system's log cannot be read as the runbook describes; the message is safe to show."""
 
 
-class SourceUnavailable(SourceError):
+class SourceUnavailable(SourceError, Unavailable):
     """The log's database did not answer: worth retrying, unlike a missing table or column."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, model_validator
@@ -27,7 +28,10 @@ class Window(BaseModel):
     def days(cls, first: date, last: date | None = None) -> Window:
         """Whole UTC days from ``first`` to ``last`` inclusive."""
         start = datetime.combine(first, datetime.min.time(), UTC)
-        end = datetime.combine(last or first, datetime.min.time(), UTC) + timedelta(days=1)
+        try:
+            end = datetime.combine(last or first, datetime.min.time(), UTC) + timedelta(days=1)
+        except OverflowError:
+            raise WindowError(f"window ends on {last or first}, the last day a date can hold: end it earlier") from None
         return cls(start=start, end=end)
 
     @classmethod
@@ -39,6 +43,8 @@ class Window(BaseModel):
     def parse(cls, text: str) -> Window:
         """``2026-11-20`` (one day) or ``2026-11-01..2026-11-07`` (inclusive days)."""
         first, dots, last = text.partition("..")
+        if dots and not (first.strip() and last.strip()):
+            raise WindowError(f"window {text!r} is open-ended: give both days, YYYY-MM-DD..YYYY-MM-DD")
         try:
             first_day = date.fromisoformat(first.strip())
             last_day = date.fromisoformat(last.strip()) if dots else None
@@ -55,8 +61,7 @@ class Window(BaseModel):
             first = date.fromisoformat(f"{text.strip()}-01")
         except ValueError:
             raise WindowError(f"month {text!r} is not YYYY-MM") from None
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return cls.days(first, following - timedelta(days=1))
+        return cls.days(first, first.replace(day=calendar.monthrange(first.year, first.month)[1]))
 
     def label(self) -> str:
         last = (self.end - timedelta(microseconds=1)).date()

@@ -129,7 +129,7 @@ def test_adhoc_drift_json_contract_and_exit_codes(tmp_path: Path, _isolated_home
     output = json.loads(result.stdout)
     assert sorted(output["drifted"]) == ["amount", "channel"]
     by_name = {c["name"]: c for c in output["columns"]}
-    assert set(by_name["amount"]) == {"name", "kind", "method", "score", "threshold", "drifted", "p_value"}
+    assert set(by_name["amount"]) == {"name", "kind", "method", "score", "threshold", "drifted", "p_value", "note"}
     assert (by_name["amount"]["kind"], by_name["channel"]["kind"], by_name["code"]["kind"]) == (
         "numeric", "categorical", "categorical")
 
@@ -146,6 +146,100 @@ def test_adhoc_drift_bad_input_is_one_line(tmp_path: Path, _isolated_home: Path)
     (tmp_path / "junk.parquet").write_text("not parquet")
     assert_one_line_error(steward("drift", str(tmp_path / "junk.parquet"), str(cur), home=_isolated_home),
                           "junk.parquet: cannot read")
+
+
+def test_adhoc_drift_refuses_unprofilable_columns_in_one_line_naming_file_and_column(
+    tmp_path: Path, _isolated_home: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ref, cur = _write_pair(tmp_path)
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"amount": [1.0, 2.0], "tags": [[1, 2], [3]], "meta": [{"a": 1}, {"a": 2}]}), nested)
+    assert_one_line_error(steward("drift", str(nested), str(cur), home=_isolated_home),
+                          f"{nested}: column 'tags' is of nested type list")
+    assert_one_line_error(steward("drift", str(ref), str(nested), "--columns", "amount,meta", home=_isolated_home),
+                          "no column 'meta'")  # the current file is read for the reference's columns
+    assert_one_line_error(steward("drift", str(nested), str(nested), "--columns", "meta", home=_isolated_home),
+                          "column 'meta' is of nested type struct")
+
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(b"amount,city\n" + b"1.5,Montr\xe9al\n2.5,Paris\n" * 200)
+    assert_one_line_error(steward("drift", str(latin1), str(latin1), home=_isolated_home),
+                          f"{latin1}: column 'city' is not valid UTF-8")
+
+    plain = tmp_path / "plain.parquet"
+    pq.write_table(pa.table({"channel": ["web", "app"] * 5_000, "amount": [float(i) for i in range(10_000)]}), plain)
+    page = pq.ParquetFile(plain).metadata.row_group(0).column(1).data_page_offset
+    data = bytearray(plain.read_bytes())
+    data[page + 8 : page + 400] = bytes(range(256)) + bytes(range(136))  # a page header and values gone bad
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(bytes(data))
+    assert_one_line_error(steward("drift", str(broken), str(plain), home=_isolated_home),
+                          f"{broken}: column 'amount': cannot read")
+
+
+def test_adhoc_drift_reference_below_min_rows_is_insufficient_data_per_column(tmp_path: Path, _isolated_home: Path) -> None:
+    import pandas as pd
+
+    ref, cur = _write_pair(tmp_path)
+    small = tmp_path / "small.parquet"
+    pd.read_parquet(ref).head(50).to_parquet(small)
+    result = steward("drift", str(small), str(cur), "--format", "json", home=_isolated_home)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["drifted"] == []
+    for column in output["columns"]:
+        assert column["drifted"] is False and column["score"] is None
+        assert column["note"].startswith("insufficient data: 50 ") and "(min_rows 200)" in column["note"]
+    table = steward("drift", str(small), str(cur), "--min-rows", "20", home=_isolated_home)
+    assert table.returncode == 1 and "columns drifted: amount" in table.stdout  # judged once the bar is lowered
+
+
+def test_window_arguments_are_refused_in_one_line(_isolated_home: Path) -> None:
+    for args, fragment in [(("--window", "2026-11-07..2026-11-01"), "is reversed"),
+                           (("--window", "2026-11-01.."), "open-ended"),
+                           (("--window", "2026-02-30"), "day is out of range"),
+                           (("--from", "2026-11-07", "--to", "2026-11-01"), "is reversed"),
+                           (("--month", "2026-13"), "month '2026-13' is not YYYY-MM")]:
+        assert_one_line_error(steward("run", "cost", "support-assistant", *args, home=_isolated_home), fragment)
+
+
+def test_a_pydantic_error_is_one_line_per_field(tmp_path: Path, _isolated_home: Path) -> None:
+    ref, cur = _write_pair(tmp_path)
+    result = steward("drift", str(ref), str(cur), "--psi", "-1", "--jensen-shannon", "2", home=_isolated_home)
+    assert_one_line_error(result, "--psi: Input should be greater than 0 (got -1.0)",
+                          "; --jensen-shannon: Input should be less than or equal to 1 (got 2.0)")
+
+
+def _with_bug(bug: str, *args: str, home: Path, debug: bool = False) -> subprocess.CompletedProcess[str]:
+    """``steward ARGS`` with the drift verdict of a numeric column replaced by ``bug``: an injected defect."""
+    script = ("import sys, tasks.drift_stats as d, deployments.cli as cli\n"
+              f"def verdict(*args, **kwargs):\n    {bug}\n"
+              f"d.numeric_drift = verdict\nsys.argv = ['steward', *{list(args)!r}]\ncli.main()\n")
+    env = {**os.environ, "STEWARD_HOME": str(home), "STEWARD_DEBUG": "1" if debug else ""}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+
+
+def test_an_internal_error_is_one_line_with_its_own_exit_code(tmp_path: Path, _isolated_home: Path) -> None:
+    ref, cur = _write_pair(tmp_path)
+    hint = "(a bug: rerun with STEWARD_DEBUG=1 for the traceback)"
+    result = _with_bug("return 1 / 0", "drift", str(ref), str(cur), home=_isolated_home)
+    assert result.returncode == 70 and "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.strip().splitlines() == [f"internal error: ZeroDivisionError: division by zero {hint}"]
+
+    debug = _with_bug("return 1 / 0", "drift", str(ref), str(cur), home=_isolated_home, debug=True)
+    assert debug.returncode == 70
+    assert "Traceback (most recent call last)" in debug.stderr and ", in verdict\n" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1] == f"internal error: ZeroDivisionError: division by zero {hint}"
+
+    invalid = _with_bug("from runbooks.spec import DriftThresholds; DriftThresholds(psi=-1, wasserstein=0)",
+                        "drift", str(ref), str(cur), home=_isolated_home)
+    assert invalid.returncode == 70
+    assert invalid.stderr.strip().splitlines() == [
+        "internal error: ValidationError: psi: Input should be greater than 0 (got -1); "
+        f"wasserstein: Input should be greater than 0 (got 0) {hint}"]
 
 
 def test_baseline_command(demo_home: Path) -> None:

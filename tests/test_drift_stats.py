@@ -189,3 +189,17 @@ def test_ks_p_value_matches_scipy_where_it_is_not_trivially_zero(shift: float) -
     assert 1e-4 < exact < 0.99  # a p-value in the range where a wrong formula would show
     # The sup is taken at the 99 bin edges only, so the binned D can only be smaller: a conservative p-value.
     assert exact - 1e-9 <= result.p_value <= exact + 0.1
+
+
+def test_a_column_below_min_rows_reads_insufficient_data_never_drifted() -> None:
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 30), "c": rng.choice(["a", "b"], 30)})
+    cur = pd.DataFrame({"x": rng.normal(3, 1, 5_000), "c": ["b"] * 5_000})  # far off: judged, both would drift
+    reference = profile_table(ref)
+    current = profile_table(cur, reference=reference)
+    assert all(c.drifted for c in compare_profiles(reference, current, T))
+    for column in compare_profiles(reference, current, T, min_rows=200):
+        assert (column.drifted, column.score) == (False, None)
+        assert column.note.startswith("insufficient data: 30 ") and "in the reference (min_rows 200)" in column.note
+    [small] = [c for c in compare_profiles(current, profile_table(ref[["x"]].assign(c="b"), reference=current), T,
+                                           min_rows=200) if c.name == "x"]
+    assert small.note == "insufficient data: 30 finite values in the current data (min_rows 200)"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from deployments.cli import UsageError, _period
 from tasks.errors import StewardError, WindowError
@@ -43,3 +45,45 @@ def test_period_from_each_option() -> None:
 def test_period_rejects_conflicting_or_partial_options(args: tuple, message: str) -> None:
     with pytest.raises(StewardError, match=message):
         _period(*args)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("2026-11-01..", "open-ended"), ("..2026-11-01", "open-ended"), ("2026-02-30", "day is out of range"),
+     ("2026-11-07..2026-11-01", "is reversed"), ("9999-12-31", "the last day a date can hold")],
+)
+def test_bad_window_is_a_window_error_naming_it(text: str, message: str) -> None:
+    with pytest.raises(WindowError, match=message):
+        Window.parse(text)
+
+
+def test_last_representable_month_is_a_window_error() -> None:
+    with pytest.raises(WindowError, match="9999-12-31"):
+        Window.month("9999-12")
+
+
+DAY = st.one_of(st.dates(), st.dates(min_value=date(9999, 11, 1))).map(date.isoformat)  # and the calendar's end
+DAYISH = st.from_regex(r"\A-?\d{1,5}-\d{1,2}-\d{1,2}\Z", fullmatch=True)
+WINDOWISH = st.one_of(
+    st.text(max_size=30),
+    DAY, DAYISH,
+    st.tuples(st.one_of(DAY, DAYISH, st.just("")), st.sampled_from(["..", "...", " .. ", "."]),
+              st.one_of(DAY, DAYISH, st.just(""))).map("".join),
+)
+MONTHISH = st.one_of(st.text(max_size=12), st.from_regex(r"\A\d{1,5}-\d{1,2}\Z", fullmatch=True),
+                     st.dates().map(lambda d: f"{d:%Y-%m}"), st.just("9999-12"))
+
+
+@settings(max_examples=400, deadline=None)
+@example(window="2026-11-01..", month=None, start=None, end=None)
+@given(window=st.one_of(st.none(), WINDOWISH), month=st.one_of(st.none(), MONTHISH),
+       start=st.one_of(st.none(), DAY, DAYISH), end=st.one_of(st.none(), DAY, DAYISH))
+def test_any_window_arguments_give_a_label_or_a_steward_error(window, month, start, end) -> None:
+    """Whatever a user types: a window label that reads back as itself, or a one-line StewardError."""
+    try:
+        label = _period(window, month, start, end)
+    except StewardError as exc:
+        assert "\n" not in str(exc)
+        return
+    if label is not None:
+        assert Window.parse(label).label() == label

@@ -21,12 +21,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tasks.errors import StewardError
+from tasks.errors import StewardError, Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class StoreUnavailable(StewardError):
+class StoreUnavailable(Unavailable):
     """The ops store cannot be reached or opened; the message is safe to show."""
 
 
