@@ -32,6 +32,12 @@ def kinds(text: str) -> list[tuple[str, str]]:
     ("GB82 WEST 1234 5698 7654 32", "iban", "GB82 WEST 1234 5698 7654 32"),
     ("from 192.168.1.20 yesterday", "ip", "192.168.1.20"),
     ("host 2001:db8::1 is down", "ip", "2001:db8::1"),
+    ("connecting from ::1", "ip", "::1"),
+    ("Connect to ::ffff:10.0.0.1 now", "ip", "::ffff:10.0.0.1"),  # one address, not also its IPv4 tail
+    ("NAT64: 64:ff9b::198.51.100.1", "ip", "64:ff9b::198.51.100.1"),
+    ("card 4111 1111 1111 1111 2026", "card", "4111 1111 1111 1111"),  # the expiry year is not part of it
+    ("a@xn--d1acufc.xn--p1ai", "email", "a@xn--d1acufc.xn--p1ai"),  # punycode top-level domain
+    ("AT61-1904-3002-3457-3201 EUR", "iban", "AT61-1904-3002-3457-3201"),
 ])
 def test_true_positives(text: str, kind: str, value: str) -> None:
     assert kinds(text) == [(kind, value)]
@@ -51,6 +57,10 @@ def test_true_positives(text: str, kind: str, value: str) -> None:
     "invoice 20261120",                 # 8 digits, no phone shape
     "write to support@localhost or @acme",  # no domain with a top-level part
     "call 555 0132",                    # too few digits for a phone number
+    "ts=1733011200123 served",          # Luhn-valid, but an epoch-ms timestamp: no 13-digit card starts with 1
+    "listening on :: port 80",          # the unspecified address is nobody's
+    "::ffff:256.0.0.1",                 # IPv4 tail out of range
+    "AM47212110090000000235698740",     # no such country in the IBAN registry
 ])
 def test_near_misses_stay_quiet(text: str) -> None:
     assert kinds(text) == []
