@@ -106,7 +106,8 @@ def test_only_owner_or_backup_decide_and_the_first_decision_wins(slack) -> None:
 
 def test_clicks_that_are_not_steward_buttons_are_acked_and_ignored(slack) -> None:
     assert Click.parse({"type": "view_submission"}) is None
-    assert Click.parse({"type": "block_actions", "actions": [{"action_id": "other", "value": "x"}]}) is None
+    assert Click.parse({"type": "block_actions", "user": {"id": OWNER},
+                        "actions": [{"action_id": "other", "value": "x"}]}) is None
     assert Receiver(SECRET).handle(*signed({"type": "block_actions", "user": {"id": OWNER}, "actions": []})) == 200
     stamp = str(int(time.time()))
     garbage = b"payload=%7Bnot-json"
