@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deployments.receiver import PATH, Receiver, serve_in_background
+from deployments.receiver import Receiver, serve_in_background
 from tasks.store.database import open_store
 from tasks.store.models import ApprovalRequest, ApprovalState, AuditEntry
 from tasks.store.registry import alias_history, alias_version, register_version, set_alias, versions
@@ -50,7 +50,7 @@ def slack_app(prefect_api: str, demo_home: Path, fake_slack, monkeypatch: pytest
     monkeypatch.setenv("STEWARD_SLACK_API_URL", fake_slack.api_url)
     monkeypatch.setenv("STEWARD_SLACK_SIGNING_SECRET", SECRET)
     server = serve_in_background(Receiver(SECRET))
-    fake_slack.receiver_url = f"http://127.0.0.1:{server.server_address[1]}{PATH}"
+    fake_slack.receiver_url = server.url
     yield fake_slack
     server.shutdown()
 
