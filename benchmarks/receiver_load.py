@@ -144,7 +144,7 @@ def main() -> int:
         env = {**os.environ, "STEWARD_SLACK_SIGNING_SECRET": SECRET, "STEWARD_SLACK_BOT_TOKEN": slack.token,
                "STEWARD_SLACK_API_URL": slack.api_url, "PYTHONPATH": str(REPO), "DO_NOT_TRACK": "1"}
         receiver = subprocess.Popen([sys.executable, "-m", "deployments.cli", "approvals", "serve", "--port", str(port)],
-                                    cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=(home / "receiver.log").open("w"))
         try:
             deadline = time.monotonic() + 60
             while True:

@@ -50,6 +50,8 @@ class Limits(BaseModel):
     """What the HTTP endpoint tolerates; Slack's own requests are a few KB, sent at once."""
 
     max_body: int = 1024 * 1024
+    free_body: int = 64 * 1024  # what any one body may hold unconditionally (uvicorn buffers as much anyway)
+    body_budget: int = 8 * 1024 * 1024  # bytes beyond that, held across all requests at once; more is 503
     header_seconds: float = 10.0  # from connecting (or the last answer) to a request's complete headers
     body_seconds: float = 10.0  # from complete headers to the complete body
     keep_alive_seconds: float = 5.0  # an idle kept-alive connection
@@ -139,6 +141,10 @@ class Receiver:
         self.verifier = SignatureVerifier(secret) if secret else None
         self.now = now
         self.followups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="approval-followup")
+        # One decision at a time: the audit chain serialises them in the store anyway, and queuing here is
+        # cheaper than SQLite's busy back-off. The store is opened (and migrated) before the first click.
+        self.deciding = threading.Lock()
+        open_store()
 
     def verified(self, body: bytes, headers: dict[str, str]) -> bool:
         if self.verifier is None:
@@ -168,7 +174,7 @@ class Receiver:
 
     def apply(self, click: Click) -> None:
         """Decide in one transaction; what follows (resume, Slack) is scheduled only once it has committed."""
-        with open_store().session() as session:
+        with self.deciding, open_store().session() as session:
             finish, reply = self._decide(session, click, self.now())
         if finish:
             self._later(conclude, click.request_id)
@@ -219,20 +225,36 @@ def asgi_app(receiver: Receiver, limits: Limits) -> Any:
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
-    class TooLarge(Exception):
-        pass
+    class Refused(Exception):
+        def __init__(self, status: int):
+            self.status = status
+
+    held = {"bytes": 0}  # body bytes beyond ``free_body`` held now, across requests (one event loop: no lock)
 
     def refuse(status: int) -> Response:
         return Response(status_code=status, headers={"connection": "close"})  # closing drops any unread body
 
     async def capped_body(request: Request) -> bytes:
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limits.max_body:
-                raise TooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
+        """The body, refused past ``max_body`` (413) or when a flood of large bodies exhausts the budget (503)."""
+        chunks: list[bytes] = []
+        size = reserved = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limits.max_body:
+                    raise Refused(413)
+                if (extra := max(0, size - limits.free_body) - reserved) > 0:
+                    if held["bytes"] + extra > limits.body_budget:
+                        raise Refused(503)
+                    held["bytes"] += extra
+                    reserved += extra
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except Refused:
+            chunks.clear()  # freed now, not when the exception's traceback is
+            raise
+        finally:
+            held["bytes"] -= reserved
 
     async def events(request: Request) -> Response:
         declared = request.headers.get("content-length")
@@ -242,8 +264,8 @@ def asgi_app(receiver: Receiver, limits: Limits) -> Any:
             return refuse(413)
         try:
             body = await asyncio.wait_for(capped_body(request), limits.body_seconds)
-        except TooLarge:
-            return refuse(413)
+        except Refused as refused:
+            return refuse(refused.status)
         except TimeoutError:
             return refuse(408)
         except ClientDisconnect:

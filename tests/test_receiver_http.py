@@ -219,3 +219,20 @@ def test_health_answers_for_readiness(server: HttpReceiver) -> None:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         status, headers, _ = answer(sock)
     assert status == 200 and "server" not in headers
+
+
+def test_large_bodies_share_a_budget_so_a_flood_cannot_exhaust_memory() -> None:
+    """Beyond ``free_body`` each body draws on one shared budget; a body the budget cannot hold gets 503,
+    while a small click (within ``free_body``) never touches it."""
+    receiver = Receiver(SECRET)
+    running = serve_in_background(receiver, limits=Limits(free_body=8 * 1024, body_budget=16 * 1024))
+    try:
+        with connect(running) as sock:
+            sock.sendall(f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {64 * 1024}\r\n\r\n".encode()
+                         + b"x" * (64 * 1024))
+            assert answer(sock)[0] == 503
+        [request_id] = pending()
+        assert post(running, *signed(click(request_id, OWNER)))[0] == 200
+    finally:
+        running.shutdown()
+        receiver.followups.shutdown(wait=True)
