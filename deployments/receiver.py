@@ -397,15 +397,17 @@ def socket_mode_client(receiver: Receiver, token: str) -> Any:
 
 
 def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
-          sweep_seconds: float = SWEEP_SECONDS) -> Callable[[], None]:
+          sweep_seconds: float = SWEEP_SECONDS) -> tuple[str | None, Callable[[], None]]:
     """Answer clicks (HTTP, or Socket Mode) and tend pending requests every ``sweep_seconds`` in the
-    background; returns the stop."""
+    background; returns the URL clicks are posted to (None in Socket Mode) and the stop."""
+    url = None
     if socket_mode:
         socket_client = socket_mode_client(receiver, app_token())
         socket_client.connect()
         stop_listening = socket_client.close
     else:
-        stop_listening = serve_in_background(receiver, host, port).shutdown
+        server = serve_in_background(receiver, host, port)
+        url, stop_listening = server.url, server.shutdown
     stop_sweeping = start_sweeper(sweep_seconds)
 
     def stop() -> None:
@@ -413,13 +415,13 @@ def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False
         stop_listening()
         receiver.followups.shutdown(wait=True)
 
-    return stop
+    return url, stop
 
 
 def serve_forever(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
                   sweep_seconds: float = SWEEP_SECONDS) -> None:
     """The ``steward approvals serve`` loop, until Ctrl-C."""
-    stop = start(receiver, host, port, socket_mode=socket_mode, sweep_seconds=sweep_seconds)
+    _, stop = start(receiver, host, port, socket_mode=socket_mode, sweep_seconds=sweep_seconds)
     try:
         while True:
             time.sleep(3600)

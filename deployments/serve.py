@@ -91,7 +91,7 @@ def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1
     """The Slack approval receiver beside the deployments, when a signing secret is configured; without one,
     pending approvals are still swept (reminders, expiry), so a suspended run ends Expired, not Failed.
     Returns the receiver's URL (None when off) and the stop."""
-    from deployments.receiver import PATH, SWEEP_SECONDS, Receiver, signing_secret, start
+    from deployments.receiver import SWEEP_SECONDS, Receiver, signing_secret, start
     from tasks.approval import start_sweeper
 
     try:
@@ -101,10 +101,9 @@ def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1
             "owners can still decide with the Resume form of the paused run in the Prefect UI")
         return None, start_sweeper(SWEEP_SECONDS)
     try:
-        stop = start(Receiver(secret), host, port)
+        url, stop = start(Receiver(secret), host, port)
     except OSError as exc:
         raise StewardError(f"the approval receiver cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    url = f"http://{host}:{port}{PATH}"
     say(f"approval receiver: {url}")
     return url, stop
 
