@@ -260,6 +260,11 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
     if fmt == "json":
         print(json.dumps(summary, indent=2))
     else:
+        from deployments.up import recorded_server
+
+        if server := recorded_server():
+            out.print(f"Prefect server: {server.api_url.removesuffix('/api')} (steward up, pid {server.pid})",
+                      markup=False)
         for name, info in summary.items():
             out.print(f"[bold]{name}[/bold]  owner {info['owner']}  SLA: {info['sla']}")
             for duty, last in info["duties"].items():

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from deployments.receiver import PATH, Receiver, serve_in_background
+from deployments.receiver import Receiver, serve_in_background
 from tasks.slack.fake import FakeSlack
 from tasks.store.approvals import pending_requests
 from tasks.store.database import open_store
@@ -34,7 +34,7 @@ def owner_approves(fake: FakeSlack) -> Iterator[list[str]]:
     secret = secrets.token_hex(16)
     receiver = Receiver(secret)
     server = serve_in_background(receiver)
-    url = f"http://127.0.0.1:{server.server_address[1]}{PATH}"
+    url = server.url
     clicked: list[str] = []
     stop = threading.Event()
 

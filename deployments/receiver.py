@@ -1,41 +1,62 @@
 """``steward approvals serve``: receive the owner's Approve/Reject clicks from Slack.
 
-POST /slack/events (Slack's interactivity Request URL). Every request is
-checked against the app's signing secret and a 5-minute timestamp window
-before anything is read; a forged or stale one gets 401 and changes nothing.
-Only the system's owner or backup may decide; the first decision wins. The
-decision is committed (with its audit entry) before the 200 ack, so a double
-click is harmless; the Slack message update and ``resume_flow_run`` follow
-right after the ack, off the request thread, so Slack's 3-second limit holds.
+POST /slack/events (Slack's interactivity Request URL), served by uvicorn and
+starlette. Every request is checked against the app's signing secret and a
+5-minute timestamp window before anything is read from it; a forged or stale
+one gets 401 and changes nothing. Before that, the transport is held to limits
+Slack never comes near: a body over 1 MB is refused (413) before it is read,
+headers and bodies that trickle in are cut off, and there is no server banner.
+Only the system's owner or backup may decide, before the request's deadline;
+the first decision wins. The decision is committed (with its audit entry)
+before the 200 ack, so a double click is harmless and a store failure answers
+503 with nothing written; resuming the run and updating the Slack message
+follow the ack, off the request path, so Slack's 3-second limit holds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ValidationError
-from slack_sdk.errors import SlackClientError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from tasks.approval import APPROVE, REJECT, announce, resume, start_sweeper
+from tasks.approval import APPROVE, REJECT, conclude, start_sweeper
 from tasks.errors import StewardError
-from tasks.slack.notifier import slack_client, slack_config
-from tasks.store.approvals import NotAuthorised, decide
-from tasks.store.database import open_store
-from tasks.store.models import ApprovalRequest
+from tasks.slack.notifier import SLACK_FAILURES, slack_client, slack_config
+from tasks.store.approvals import NotAuthorised, decide, expire, overdue
+from tasks.store.database import StoreUnavailable, open_store
+from tasks.store.models import ApprovalRequest, utcnow
 
 PATH = "/slack/events"
+HEALTH = "/health"
 SWEEP_SECONDS = 30.0
 log = logging.getLogger("steward.receiver")
+
+
+class Limits(BaseModel):
+    """What the HTTP endpoint tolerates; Slack's own requests are a few KB, sent at once."""
+
+    max_body: int = 1024 * 1024
+    free_body: int = 64 * 1024  # what any one body may hold unconditionally (uvicorn buffers as much anyway)
+    body_budget: int = 8 * 1024 * 1024  # bytes beyond that, held across all requests at once; more is 503
+    header_seconds: float = 10.0  # from connecting (or the last answer) to a request's complete headers
+    body_seconds: float = 10.0  # from complete headers to the complete body
+    keep_alive_seconds: float = 5.0  # an idle kept-alive connection
+    max_header_bytes: int = 16 * 1024
+    backlog: int = 2048  # a burst of clicks queues in the kernel instead of being reset
 
 
 def signing_secret() -> str:
@@ -49,8 +70,44 @@ def signing_secret() -> str:
                        "signing_secret")
 
 
+class _Envelope(BaseModel):
+    type: str
+
+
+class _User(BaseModel):
+    id: str = Field(min_length=1)
+
+
+class _Channel(BaseModel):
+    id: str | None = None
+
+
+class _Container(BaseModel):
+    channel_id: str | None = None
+
+
+class _Action(BaseModel):
+    action_id: str
+    value: str | None = None
+
+    @model_validator(mode="after")
+    def _ours_name_a_request(self) -> _Action:
+        if self.action_id in (APPROVE, REJECT) and not self.value:
+            raise ValueError(f"{self.action_id} carries no approval request id")
+        return self
+
+
+class _BlockActions(BaseModel):
+    """The parts of a ``block_actions`` payload Steward reads; anything else in it is ignored."""
+
+    user: _User
+    actions: list[_Action]
+    container: _Container | None = None
+    channel: _Channel | None = None
+
+
 class Click(BaseModel):
-    """The parts of a ``block_actions`` payload that matter: who clicked what, on which message."""
+    """Who clicked which Steward button, on which message."""
 
     user_id: str
     approved: bool
@@ -58,26 +115,36 @@ class Click(BaseModel):
     channel: str | None = None
 
     @classmethod
-    def parse(cls, payload: dict[str, Any]) -> Click | None:
-        """None for anything that is not a click on a Steward approval button."""
-        actions = [a for a in payload.get("actions", []) if a.get("action_id") in (APPROVE, REJECT)]
-        if payload.get("type") != "block_actions" or not actions:
+    def parse(cls, payload: Any) -> Click | None:
+        """None for any other interaction of the app; ``ValidationError`` for a payload of the wrong shape."""
+        if _Envelope.model_validate(payload).type != "block_actions":
             return None
-        return cls(user_id=payload["user"]["id"], approved=actions[0]["action_id"] == APPROVE,
-                   request_id=actions[0]["value"], channel=(payload.get("container") or {}).get("channel_id")
-                   or (payload.get("channel") or {}).get("id"))
+        actions = _BlockActions.model_validate(payload)
+        ours = [a for a in actions.actions if a.action_id in (APPROVE, REJECT)]
+        if not ours:
+            return None
+        channel = (actions.container.channel_id if actions.container else None) or (
+            actions.channel.id if actions.channel else None)
+        return cls(user_id=actions.user.id, approved=ours[0].action_id == APPROVE, request_id=str(ours[0].value),
+                   channel=channel)
 
 
 class Receiver:
     """Verifies and applies clicks; follow-up work runs on a small pool after the ack.
 
     Without a signing secret (Socket Mode, where the app token authenticates the
-    connection) every HTTP request is refused.
+    connection) every HTTP request is refused. ``now`` is the clock deadlines are
+    judged by.
     """
 
-    def __init__(self, secret: str | None):
+    def __init__(self, secret: str | None, now: Callable[[], datetime] = utcnow):
         self.verifier = SignatureVerifier(secret) if secret else None
+        self.now = now
         self.followups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="approval-followup")
+        # One decision at a time: the audit chain serialises them in the store anyway, and queuing here is
+        # cheaper than SQLite's busy back-off. The store is opened (and migrated) before the first click.
+        self.deciding = threading.Lock()
+        open_store()
 
     def verified(self, body: bytes, headers: dict[str, str]) -> bool:
         if self.verifier is None:
@@ -92,42 +159,52 @@ class Receiver:
         if not self.verified(body, headers):
             return 401
         try:
-            payload = json.loads(parse_qs(body.decode())["payload"][0])
-        except (KeyError, IndexError, ValueError, UnicodeDecodeError):
+            click = Click.parse(json.loads(parse_qs(body.decode())["payload"][0]))
+        except (KeyError, IndexError, ValueError, UnicodeDecodeError, ValidationError):
             return 400
-        click = _parse(payload)
         if click is None:
             return 200  # another interaction of the app: acknowledged, ignored
-        self.apply(click)
+        try:
+            self.apply(click)
+        except (SQLAlchemyError, StoreUnavailable) as exc:
+            log.warning("click on approval %s not recorded, the store failed (%s); answered 503",
+                        click.request_id, type(exc).__name__)
+            return 503
         return 200
 
     def apply(self, click: Click) -> None:
-        with open_store().session() as session:
-            request = session.get(ApprovalRequest, click.request_id)
-            if request is None:
-                return self._later(self._tell, click, "This approval request no longer exists.")
-            try:
-                won = decide(session, click.request_id, approved=click.approved, by=click.user_id,
-                             reason=f"{'approved' if click.approved else 'rejected'} in Slack")
-            except NotAuthorised:
-                log.info("refused a click by %s on approval %s: not an approver", click.user_id, click.request_id)
-                return self._later(self._tell, click, f"You are not authorised to decide for {request.system}: "
-                                   "only its owner or backup may. Nothing was changed.")
-            state, decided_by = request.state, request.decided_by
-        if won:
-            self._later(self._finish, click.request_id)
-        else:
-            who = f" by <@{decided_by}>" if decided_by and decided_by != "steward" else ""
-            self._later(self._tell, click, f"Already {state}{who}; your click changed nothing.")
+        """Decide in one transaction; what follows (resume, Slack) is scheduled only once it has committed."""
+        with self.deciding, open_store().session() as session:
+            finish, reply = self._decide(session, click, self.now())
+        if finish:
+            self._later(conclude, click.request_id)
+        if reply:
+            self._later(self._tell, click, reply)
+
+    @staticmethod
+    def _decide(session: Session, click: Click, now: datetime) -> tuple[bool, str | None]:
+        """(whether the request was settled by this click, what to tell the clicking user)."""
+        request = session.get(ApprovalRequest, click.request_id)
+        if request is None:
+            return False, "This approval request no longer exists."
+        try:
+            if decide(session, click.request_id, approved=click.approved, by=click.user_id,
+                      reason=f"{'approved' if click.approved else 'rejected'} in Slack", now=now):
+                return True, None
+        except NotAuthorised:
+            log.info("refused a click by %s on approval %s: not an approver", click.user_id, click.request_id)
+            return False, (f"You are not authorised to decide for {request.system}: only its owner or backup may. "
+                           "Nothing was changed.")
+        if overdue(request, now):  # too late: expire it now, as the next sweep would, so the run hears at once
+            deadline = request.expires_at
+            return expire(session, request.id, now=now), (
+                f"This request expired at {deadline:%Y-%m-%d %H:%M:%S} UTC without a decision; "
+                "your click changed nothing.")
+        who = f" by <@{request.decided_by}>" if request.decided_by and request.decided_by != "steward" else ""
+        return False, f"Already {request.state}{who}; your click changed nothing."
 
     def _later(self, fn: Any, *args: Any) -> None:
         self.followups.submit(fn, *args)
-
-    @staticmethod
-    def _finish(request_id: str) -> None:
-        announce(request_id)
-        with open_store().session() as session:
-            resume(session.get_one(ApprovalRequest, request_id))
 
     @staticmethod
     def _tell(click: Click, text: str) -> None:
@@ -137,31 +214,142 @@ class Receiver:
             return
         try:
             slack_client(config).chat_postEphemeral(channel=click.channel, user=click.user_id, text=text)
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             log.warning("could not answer %s ephemerally (%s)", click.user_id, type(exc).__name__)
 
-def http_server(receiver: Receiver, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
-    """A bound (not yet serving) HTTP server for ``receiver``; port 0 picks a free port."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status = receiver.handle(body, dict(self.headers.items())) if self.path == PATH else 404
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+def asgi_app(receiver: Receiver, limits: Limits) -> Any:
+    """The starlette app: transport limits first, then ``receiver.handle`` on a worker thread."""
+    from starlette.applications import Starlette
+    from starlette.requests import ClientDisconnect, Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
 
-        def log_message(self, *_: Any) -> None:
-            pass
+    class Refused(Exception):
+        def __init__(self, status: int):
+            self.status = status
 
-    return ThreadingHTTPServer((host, port), Handler)
+    held = {"bytes": 0}  # body bytes beyond ``free_body`` held now, across requests (one event loop: no lock)
+
+    def refuse(status: int) -> Response:
+        return Response(status_code=status, headers={"connection": "close"})  # closing drops any unread body
+
+    async def capped_body(request: Request) -> bytes:
+        """The body, refused past ``max_body`` (413) or when a flood of large bodies exhausts the budget (503)."""
+        chunks: list[bytes] = []
+        size = reserved = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limits.max_body:
+                    raise Refused(413)
+                if (extra := max(0, size - limits.free_body) - reserved) > 0:
+                    if held["bytes"] + extra > limits.body_budget:
+                        raise Refused(503)
+                    held["bytes"] += extra
+                    reserved += extra
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except Refused:
+            chunks.clear()  # freed now, not when the exception's traceback is
+            raise
+        finally:
+            held["bytes"] -= reserved
+
+    async def events(request: Request) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and not declared.isdigit():
+            return refuse(400)
+        if declared is not None and int(declared) > limits.max_body:
+            return refuse(413)
+        try:
+            body = await asyncio.wait_for(capped_body(request), limits.body_seconds)
+        except Refused as refused:
+            return refuse(refused.status)
+        except TimeoutError:
+            return refuse(408)
+        except ClientDisconnect:
+            return refuse(400)
+        status = await asyncio.to_thread(receiver.handle, body, dict(request.headers))
+        return Response(status_code=status)
+
+    async def health(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route(PATH, events, methods=["POST"]), Route(HEALTH, health, methods=["GET"])])
 
 
-def serve_in_background(receiver: Receiver, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """Start serving on a daemon thread (tests, the demo); stop with ``server.shutdown()``."""
-    server = http_server(receiver, host, port)
-    threading.Thread(target=server.serve_forever, name="approval-receiver", daemon=True).start()
-    return server
+def _protocol(header_seconds: float) -> type:
+    """uvicorn's h11 protocol with a deadline on request headers, which uvicorn lacks: a connection that
+    stays silent, or sends part of a request, is closed ``header_seconds`` after connecting or after its
+    last answer."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderDeadline(H11Protocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._headers_due = self.loop.call_later(header_seconds, self._headers_overdue)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._headers_due.cancel()
+            self._headers_due = self.loop.call_later(header_seconds, self._headers_overdue)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._headers_due.cancel()
+            super().connection_lost(exc)
+
+        def _headers_overdue(self) -> None:
+            waiting = self.cycle is None or self.cycle.response_complete
+            if waiting and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadline
+
+
+class HttpReceiver:
+    """The receiver on uvicorn, on a daemon thread: bound when created (an ``OSError`` if the port is taken)."""
+
+    def __init__(self, receiver: Receiver, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None):
+        import uvicorn
+
+        limits = limits or Limits()
+        self.socket = socket.create_server((host, port), backlog=limits.backlog)
+        config = uvicorn.Config(
+            asgi_app(receiver, limits), http=_protocol(limits.header_seconds), ws="none", lifespan="off",
+            loop="asyncio", backlog=limits.backlog, timeout_keep_alive=limits.keep_alive_seconds,
+            h11_max_incomplete_event_size=limits.max_header_bytes, server_header=False, date_header=False,
+            log_config=None, access_log=False, timeout_graceful_shutdown=5,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
+                                       name="approval-receiver", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise StewardError(f"the approval receiver did not start on {host}:{port}")
+            time.sleep(0.01)
+
+    @property
+    def port(self) -> int:
+        return int(self.socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """Where Slack posts clicks (behind the TLS proxy that fronts it)."""
+        return f"http://{self.socket.getsockname()[0]}:{self.port}{PATH}"
+
+    def shutdown(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.socket.close()
+
+
+def serve_in_background(receiver: Receiver, host: str = "127.0.0.1", port: int = 0,
+                        limits: Limits | None = None) -> HttpReceiver:
+    """Start serving on a daemon thread (tests, the demo, ``steward up``); stop with ``server.shutdown()``."""
+    return HttpReceiver(receiver, host, port, limits)
 
 
 def app_token() -> str:
@@ -194,30 +382,32 @@ def socket_mode_client(receiver: Receiver, token: str) -> Any:
 
     def on_request(socket: SocketModeClient, request: SocketModeRequest) -> None:
         socket.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
-        if request.type == "interactive" and (click := _parse(request.payload)):
+        if request.type != "interactive":
+            return
+        try:
+            click = Click.parse(request.payload)
+        except (ValueError, ValidationError):
+            log.warning("ignored an interactive envelope of the wrong shape")
+            return
+        if click:
             receiver.apply(click)
 
     client.socket_mode_request_listeners.append(on_request)
     return client
 
 
-def _parse(payload: dict[str, Any]) -> Click | None:
-    try:
-        return Click.parse(payload)
-    except (KeyError, IndexError, ValidationError):
-        return None
-
-
 def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
-          sweep_seconds: float = SWEEP_SECONDS) -> Callable[[], None]:
+          sweep_seconds: float = SWEEP_SECONDS) -> tuple[str | None, Callable[[], None]]:
     """Answer clicks (HTTP, or Socket Mode) and tend pending requests every ``sweep_seconds`` in the
-    background; returns the stop."""
+    background; returns the URL clicks are posted to (None in Socket Mode) and the stop."""
+    url = None
     if socket_mode:
-        socket = socket_mode_client(receiver, app_token())
-        socket.connect()
-        stop_listening = socket.close
+        socket_client = socket_mode_client(receiver, app_token())
+        socket_client.connect()
+        stop_listening = socket_client.close
     else:
-        stop_listening = serve_in_background(receiver, host, port).shutdown
+        server = serve_in_background(receiver, host, port)
+        url, stop_listening = server.url, server.shutdown
     stop_sweeping = start_sweeper(sweep_seconds)
 
     def stop() -> None:
@@ -225,13 +415,13 @@ def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False
         stop_listening()
         receiver.followups.shutdown(wait=True)
 
-    return stop
+    return url, stop
 
 
 def serve_forever(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
                   sweep_seconds: float = SWEEP_SECONDS) -> None:
     """The ``steward approvals serve`` loop, until Ctrl-C."""
-    stop = start(receiver, host, port, socket_mode=socket_mode, sweep_seconds=sweep_seconds)
+    _, stop = start(receiver, host, port, socket_mode=socket_mode, sweep_seconds=sweep_seconds)
     try:
         while True:
             time.sleep(3600)

@@ -38,20 +38,59 @@ def runner_deployments(plans: list[DeploymentPlan]) -> list[Any]:
     ]
 
 
-def serve_plans(plans: list[DeploymentPlan], limit: int, receiver_port: int, say: Callable[[str], None]) -> None:
-    """Block, running scheduled and triggered runs and answering approval clicks, until Ctrl-C or SIGTERM."""
-    from prefect import serve
+def serve_plans(plans: list[DeploymentPlan], limit: int, receiver_port: int, say: Callable[[str], None],
+                on_ready: Callable[[str | None], None] = lambda _receiver: None) -> None:
+    """Block, running scheduled and triggered runs and answering approval clicks, until Ctrl-C or SIGTERM.
 
-    stop_receiver = start_receiver(receiver_port, say)
+    The ready line (and ``on_ready``, given the receiver's URL or None) comes only once every deployment
+    is registered and the receiver answers, so whoever waits for it can trigger runs and click at once.
+    """
+    import asyncio
+
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+
+    receiver_url, stop_receiver = start_receiver(receiver_port, say)
     try:
-        serve(*runner_deployments(plans), pause_on_shutdown=False, print_starting_message=False, limit=limit)
+        runner = Runner(pause_on_shutdown=False, limit=limit)
+        for deployment in runner_deployments(plans):
+            runner.add_deployment(deployment)  # registers it with the API, schedule included
+        if receiver_url:
+            wait_until_answering(receiver_url)
+        on_ready(receiver_url)
+        say(f"ready: {len(plans)} deployment(s) registered"
+            + (f", approvals at {receiver_url}" if receiver_url else "") + "; Ctrl-C stops")
+        try:
+            asyncio.run(runner.start())
+        except (KeyboardInterrupt, TerminationSignal):
+            pass
     finally:
         stop_receiver()
 
 
-def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1") -> Callable[[], None]:
+def wait_until_answering(events_url: str, timeout: float = 10) -> None:
+    """Until the receiver answers HTTP on its health route."""
+    import time
+    import urllib.request
+
+    from deployments.receiver import HEALTH, PATH
+
+    health = events_url.removesuffix(PATH) + HEALTH
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(health, timeout=2):  # noqa: S310 - our own loopback receiver
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise StewardError(f"the approval receiver does not answer at {health}") from None
+            time.sleep(0.1)
+
+
+def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1") -> tuple[str | None, Callable[[], None]]:
     """The Slack approval receiver beside the deployments, when a signing secret is configured; without one,
-    pending approvals are still swept (reminders, expiry), so a suspended run ends Expired, not Failed."""
+    pending approvals are still swept (reminders, expiry), so a suspended run ends Expired, not Failed.
+    Returns the receiver's URL (None when off) and the stop."""
     from deployments.receiver import SWEEP_SECONDS, Receiver, signing_secret, start
     from tasks.approval import start_sweeper
 
@@ -60,13 +99,13 @@ def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1
     except StewardError:
         say("approval receiver off: no Slack signing secret (STEWARD_SLACK_SIGNING_SECRET); "
             "owners can still decide with the Resume form of the paused run in the Prefect UI")
-        return start_sweeper(SWEEP_SECONDS)
+        return None, start_sweeper(SWEEP_SECONDS)
     try:
-        stop = start(Receiver(secret), host, port)
+        url, stop = start(Receiver(secret), host, port)
     except OSError as exc:
         raise StewardError(f"the approval receiver cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    say(f"approval receiver: http://{host}:{port}/slack/events")
-    return stop
+    say(f"approval receiver: {url}")
+    return url, stop
 
 
 class TriggeredRun(BaseModel):
@@ -79,6 +118,7 @@ class TriggeredRun(BaseModel):
 
 
 def api_url_or_fail() -> str:
+    """The configured Prefect API (PREFECT_API_URL), which ``steward serve`` serves against."""
     from prefect.settings import PREFECT_API_URL
 
     url = PREFECT_API_URL.value()
@@ -88,10 +128,22 @@ def api_url_or_fail() -> str:
     return str(url)
 
 
+def target_api_url() -> str:
+    """Where to create runs: PREFECT_API_URL when set, else the server a running ``steward up`` recorded
+    under ``$STEWARD_HOME``, so nothing needs exporting."""
+    from prefect.settings import PREFECT_API_URL
+
+    from deployments.up import recorded_server
+
+    if not PREFECT_API_URL.value() and (record := recorded_server()):
+        return record.api_url
+    return api_url_or_fail()
+
+
 def run_url(flow_run_id: str) -> str:
     from prefect.settings import PREFECT_UI_URL
 
-    ui = PREFECT_UI_URL.value() or api_url_or_fail().removesuffix("/api")
+    ui = PREFECT_UI_URL.value() or target_api_url().removesuffix("/api")
     return f"{str(ui).rstrip('/')}/runs/flow-run/{flow_run_id}"
 
 
@@ -100,23 +152,24 @@ def trigger(plan: DeploymentPlan, window: str | None, wait: bool,
     """Create a run of ``plan``'s deployment through the API; with ``wait``, follow it to its final state."""
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    api_url_or_fail()
     parameters: dict[str, Any] = {"system": plan.system}
     if window:
         parameters["window"] = window
-    try:
-        run = run_deployment(plan.full_name, parameters=parameters, timeout=0, as_subflow=False)
-    except ObjectNotFound:
-        raise NoPrefectServer(f"deployment {plan.full_name!r} is not registered: is 'steward serve' "
-                              "(or 'steward up') running against this server?") from None
-    except Exception as exc:  # noqa: BLE001 - httpx and Prefect raise several types for an unreachable API
-        raise NoPrefectServer(f"cannot reach the Prefect API ({type(exc).__name__}); is 'steward up' running?") from None
-    progress(f"created run {run.id} of {plan.full_name}: {run_url(str(run.id))}")
-    state = run.state.type.value if run.state else "PENDING"
-    if wait:
-        state = follow(str(run.id), progress)
-    return TriggeredRun(flow_run_id=str(run.id), deployment=plan.full_name, state=state, url=run_url(str(run.id)))
+    with temporary_settings({PREFECT_API_URL: target_api_url()}):
+        try:
+            run = run_deployment(plan.full_name, parameters=parameters, timeout=0, as_subflow=False)
+        except ObjectNotFound:
+            raise NoPrefectServer(f"deployment {plan.full_name!r} is not registered: is 'steward serve' "
+                                  "(or 'steward up') running against this server?") from None
+        except Exception as exc:  # noqa: BLE001 - httpx and Prefect raise several types for an unreachable API
+            raise NoPrefectServer(f"cannot reach the Prefect API ({type(exc).__name__}); is 'steward up' running?") from None
+        progress(f"created run {run.id} of {plan.full_name}: {run_url(str(run.id))}")
+        state = run.state.type.value if run.state else "PENDING"
+        if wait:
+            state = follow(str(run.id), progress)
+        return TriggeredRun(flow_run_id=str(run.id), deployment=plan.full_name, state=state, url=run_url(str(run.id)))
 
 
 def follow(flow_run_id: str, progress: Callable[[str], None], poll_seconds: float = 2.0) -> str:

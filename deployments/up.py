@@ -4,6 +4,8 @@ The Prefect server keeps its database under ``$STEWARD_HOME/prefect`` (or uses
 ``STEWARD_PREFECT_DB_URL``, e.g. PostgreSQL), so stopping and restarting loses
 no run history, schedule or pending approval. Ctrl-C stops everything it started;
 a server that was already answering on the port is reused and left running.
+Once ready, it records the server in ``$STEWARD_HOME/up.json`` (removed on
+shutdown), so ``steward run --deployment`` finds it with nothing exported.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import BaseModel, ValidationError
+
 from deployments.plan import DeploymentPlan
 from tasks.errors import StewardError
 from tasks.store.database import redact, steward_home
+
+RECORD = "up.json"
 
 
 class ServerStartFailed(StewardError):
@@ -79,31 +85,66 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+class ServerRecord(BaseModel):
+    """What a running ``steward up`` leaves in its home for other commands: where its server answers."""
+
+    api_url: str
+    pid: int
+    receiver_url: str | None = None
+
+
+def recorded_server(home: Path | None = None) -> ServerRecord | None:
+    """The server a live ``steward up`` recorded under ``$STEWARD_HOME``; None without one (or when its
+    process has died without removing the record)."""
+    try:
+        record = ServerRecord.model_validate_json((home or steward_home()).joinpath(RECORD).read_text())
+        os.kill(record.pid, 0)
+    except (OSError, ValidationError):  # no record, an unreadable one, or a process that is gone
+        return None
+    return record
+
+
+def use_api_everywhere(api: str) -> None:
+    """Make ``api`` the Prefect API of this whole process: every thread (the receiver's, the sweeper's)
+    and every flow-run process. Prefect reads its settings once, when first imported, and a
+    ``temporary_settings`` context is invisible to other threads, so the environment is set before that."""
+    os.environ["PREFECT_API_URL"] = api
+    if "prefect" in sys.modules:
+        from prefect.settings import PREFECT_API_URL
+
+        if PREFECT_API_URL.value() != api:
+            raise RuntimeError("Prefect was imported before steward up chose its API URL")
+
+
 def run_up(plans: list[DeploymentPlan], host: str, port: int, limit: int, receiver_port: int,
            say: Callable[[str], None]) -> None:
     """Start what is missing, serve until interrupted, then stop what this call started."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from deployments.serve import serve_plans
-    from tasks.store.database import open_store
-
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a Ctrl-C
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     home = steward_home()
     api = f"http://{host}:{port}/api"
+    use_api_everywhere(api)
+    from deployments.serve import serve_plans
+    from tasks.store.database import open_store
+
     server = None
     if healthy(api):
         say(f"reusing the Prefect server already answering at http://{host}:{port}")
     else:
         server = start_server(host, port, home, say)
+    record = home / RECORD
+
+    def ready(receiver_url: str | None) -> None:
+        record.write_text(ServerRecord(api_url=api, pid=os.getpid(), receiver_url=receiver_url).model_dump_json())
+
     try:
         store = open_store()
         say(f"ops store: {store.url and redact(store.url)}")
-        with temporary_settings({PREFECT_API_URL: api}):
-            say(f"serving {len(plans)} deployment(s): " + ", ".join(p.full_name for p in plans))
-            say("Ctrl-C stops everything started here")
-            serve_plans(plans, limit=limit, receiver_port=receiver_port, say=say)
+        say(f"registering {len(plans)} deployment(s): " + ", ".join(p.full_name for p in plans))
+        serve_plans(plans, limit=limit, receiver_port=receiver_port, say=say, on_ready=ready)
     finally:
+        if (mine := recorded_server(home)) and mine.pid == os.getpid():
+            record.unlink()
         if server is not None:
             say("stopping the Prefect server")
             stop_server(server)

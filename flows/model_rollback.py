@@ -70,10 +70,12 @@ def _blocks(spec: RunbookSpec, current: int, target: int) -> tuple[str, list[dic
 
 @task(**CACHED)
 def request_rollback(spec: RunbookSpec, current: int, target: int, timeout_seconds: float) -> str:
+    """Run by hand (``steward rollback``), someone waits at the terminal: when Slack cannot take the question,
+    the rollback ends at once with one line, nothing asked or left pending, instead of waiting unseen."""
     text, blocks = _blocks(spec, current, target)
     return ask(spec.owner, system=spec.system, action="rollback", text=text, blocks=blocks,
                timeout=timedelta(seconds=timeout_seconds), flow_run_id=str(flow_run.id),
-               payload={"version": target, "previous": current})
+               payload={"version": target, "previous": current}, fail_fast=deployment.id is None)
 
 
 def _run_name() -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect.flow_runs import NotPausedError, pause_flow_run, resume_flow_run, suspend_flow_run
@@ -24,11 +24,11 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import FlowPauseTimeout
 from pydantic import BaseModel, Field
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
 from runbooks.spec import Owner
-from tasks.slack.notifier import destination, slack_client, slack_config
-from tasks.store.approvals import NotAuthorised, claim_reminder, decide, expire, pending_requests, request_approval
+from tasks.slack.notifier import SLACK_FAILURES, SlackUnavailable, destination, slack_client, slack_config
+from tasks.store.approvals import (NotAuthorised, claim_reminder, decide, expire, overdue, pending_requests,
+                                   request_approval, unannounced_requests)
 from tasks.store.database import open_store
 from tasks.store.models import ApprovalRequest, ApprovalState, utcnow
 
@@ -112,10 +112,15 @@ def ask(
     timeout: timedelta,
     payload: dict[str, Any] | None = None,
     flow_run_id: str | None = None,
+    fail_fast: bool = False,
 ) -> str:
     """Record the request first, then post it to the owner; returns the request id.
 
-    Without Slack the request still waits, for the Prefect UI's Resume form.
+    Without Slack the request still waits, for the Prefect UI's Resume form. When
+    Slack fails, the request waits unposted and every sweep posts it once Slack
+    answers; with ``fail_fast`` (someone waiting at a terminal) it is withdrawn
+    instead, so nothing is posted later for a run that has ended, and
+    :class:`SlackUnavailable` says so in one line.
     """
     with open_store().session() as session:
         request = request_approval(
@@ -124,8 +129,22 @@ def ask(
             payload={**(payload or {}), **message_payload(text, blocks)}, slack_channel=destination(owner),
         )
         request_id = request.id
-    post_request(request_id)
+    try:
+        _post(request_id)
+    except SLACK_FAILURES as exc:
+        if not fail_fast:
+            log.warning("approval %s not posted to Slack yet (%s); the sweep retries; the Prefect UI can still "
+                        "resume the run", request_id, type(exc).__name__)
+            return request_id
+        with open_store().session() as session:
+            expire(session, request_id, reason=f"withdrawn: Slack unreachable ({type(exc).__name__})")
+        raise SlackUnavailable(f"{system}: could not ask {owner.name} in Slack ({_why(exc)}); request {request_id} withdrawn, "
+                               "nothing changed") from None
     return request_id
+
+
+def _why(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, SlackUnavailable) else f"Slack answered {type(exc).__name__}"
 
 
 def message_payload(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,34 +152,39 @@ def message_payload(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"message": {"text": text, "blocks": blocks}}
 
 
-def post_request(request_id: str) -> None:
-    """Post a recorded request, with its Approve/Reject buttons, to its owner (a no-op without Slack).
-
-    When Slack is down the request stays unposted (no ``slack_ts``); every sweep (``tend``) tries again.
-    """
-    store = open_store()
-    if client := _client():
-        with store.session() as session:
-            request = session.get_one(ApprovalRequest, request_id)
-            if request.slack_ts or not request.slack_channel:
-                return
-            text, message = request_message(request)
-            try:
-                reply = client.chat_postMessage(channel=request.slack_channel, text=text, blocks=message,
-                                                unfurl_links=False)
-                request.slack_channel, request.slack_ts = reply["channel"], reply["ts"]
-            except SlackClientError as exc:
-                log.warning("approval %s not posted to Slack yet (%s); will retry; the Prefect UI can still "
-                            "resume the run", request_id, type(exc).__name__)
+def _post(request_id: str) -> None:
+    """Post a recorded, still unposted request with its buttons (a no-op without Slack); raises Slack's failures."""
+    if (client := _client()) is None:
+        return
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        if request.slack_ts or not request.slack_channel or request.state != ApprovalState.pending:
+            return
+        text, message = request_message(request)
+        reply = client.chat_postMessage(channel=request.slack_channel, text=text, blocks=message, unfurl_links=False)
+        request.slack_channel, request.slack_ts = reply["channel"], reply["ts"]
 
 
-def announce(request_id: str) -> None:
-    """Show the outcome on the request's Slack message; tell the owner in its thread when it expired."""
+def post_request(request_id: str) -> bool:
+    """Post a recorded request to its owner; False when Slack failed (it stays unposted, without ``slack_ts``,
+    and every sweep tries again)."""
+    try:
+        _post(request_id)
+    except SLACK_FAILURES as exc:
+        log.warning("approval %s not posted to Slack yet (%s); will retry; the Prefect UI can still resume the run",
+                    request_id, type(exc).__name__)
+        return False
+    return True
+
+
+def announce(request_id: str) -> bool:
+    """Show the outcome on the request's Slack message (and tell the owner in its thread when it expired);
+    False when Slack failed: the request stays unannounced and every sweep tries again."""
     client = _client()
     with open_store().session() as session:
         request = session.get_one(ApprovalRequest, request_id)
-        if client is None or not request.slack_ts or not request.slack_channel:
-            return
+        if client is None or not request.slack_ts or not request.slack_channel or request.announced_at:
+            return True
         text, blocks = request_message(request)
         try:
             client.chat_update(channel=request.slack_channel, ts=request.slack_ts, text=text, blocks=blocks)
@@ -168,8 +192,20 @@ def announce(request_id: str) -> None:
                 owner = request.approvers[0]
                 client.chat_postMessage(channel=request.slack_channel, thread_ts=request.slack_ts,
                                         text=f"<@{owner}> this request expired without a decision; nothing changed.")
-        except SlackClientError as exc:
-            log.warning("could not update Slack for approval %s (%s)", request_id, type(exc).__name__)
+        except SLACK_FAILURES as exc:
+            log.warning("could not update Slack for approval %s (%s); the sweep retries", request_id,
+                        type(exc).__name__)
+            return False
+        request.announced_at = utcnow()
+    return True
+
+
+def conclude(request_id: str) -> None:
+    """After a decision or expiry: wake the run first (it never waits on Slack), then show the outcome."""
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+    resume(request)
+    announce(request_id)
 
 
 def resume(request: ApprovalRequest) -> None:
@@ -196,28 +232,38 @@ def _resume_if_paused(request_id: str) -> None:
         resume(request)
 
 
-def tend(request_id: str) -> bool:
-    """Send the half-time reminder and apply expiry when due; True while the request is still pending."""
-    store = open_store()
-    with store.session() as session:
+def expire_overdue(request_id: str, now: datetime | None = None) -> bool:
+    """Expire a request past its deadline and wake its run; no Slack call, so Slack can never delay it.
+    True when this call expired it."""
+    with open_store().session() as session:
         request = session.get_one(ApprovalRequest, request_id)
-        unposted = request.state == ApprovalState.pending and not request.slack_ts
+        expired = overdue(request, now) and expire(session, request_id, now=now)
+        if expired:
+            session.refresh(request)
+    if expired:
+        resume(request)
+    return expired
+
+
+def tend(request_id: str, now: datetime | None = None) -> bool:
+    """Expiry when due, then the Slack side (posting a request Slack missed, the half-time reminder, the
+    outcome); True while the request is still pending."""
+    now = now or utcnow()
+    if expire_overdue(request_id, now):
+        announce(request_id)
+        return False
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        if request.state != ApprovalState.pending:
+            return False
+        unposted = not request.slack_ts
+        halfway = request.expires_at and request.requested_at + (request.expires_at - request.requested_at) / 2
+        remind = bool(halfway and halfway <= now) and claim_reminder(session, request_id)
     if unposted:
         post_request(request_id)  # a Slack outage delays the question; it never loses it
-    with store.session() as session:
-        request = session.get_one(ApprovalRequest, request_id)
-        if request.state != ApprovalState.pending or request.expires_at is None:
-            return request.state == ApprovalState.pending
-        now, started, deadline = utcnow(), request.requested_at, request.expires_at
-        remind = started + (deadline - started) / 2 <= now < deadline and claim_reminder(session, request_id)
-        expired = now >= deadline and expire(session, request_id)
     if remind:
         _remind(request_id)
-    if expired:
-        announce(request_id)
-        with store.session() as session:
-            resume(session.get_one(ApprovalRequest, request_id))
-    return not expired
+    return True
 
 
 def _remind(request_id: str) -> None:
@@ -237,7 +283,7 @@ def _remind(request_id: str) -> None:
                 f"You are the backup approver for {request.system}: <@{owner}> has not yet decided "
                 f"\"{request.summary}\" (request `{request.id}`), which expires at {deadline}. "
                 "You may approve or reject it on the original message."))
-    except SlackClientError as exc:
+    except SLACK_FAILURES as exc:
         log.warning("could not send the reminder for approval %s (%s)", request_id, type(exc).__name__)
 
 
@@ -312,12 +358,27 @@ def await_decision(request_id: str, *, suspend: bool = False, poll_seconds: floa
         stop.set()
 
 
-def sweep() -> None:
-    """Reminders, expiry and re-posting for every pending request, including runs suspended with no process."""
+def sweep(now: datetime | None = None) -> None:
+    """Every pending request tended, including runs suspended with no process, then every outcome Slack has
+    not shown yet. Expiry goes first for all (it needs no Slack, so it is on time whatever Slack does), and
+    one request that fails never stops the others."""
+    now = now or utcnow()
     with open_store().session() as session:
         ids = [r.id for r in pending_requests(session)]
-    for request_id in ids:
-        tend(request_id)
+    for step in (expire_overdue, tend):
+        for request_id in ids:
+            _guarded(step, request_id, now)
+    with open_store().session() as session:
+        unannounced = [r.id for r in unannounced_requests(session)]
+    for request_id in unannounced:
+        _guarded(announce, request_id)
+
+
+def _guarded(step: Callable[..., Any], *args: Any) -> None:
+    try:
+        step(*args)
+    except Exception:  # noqa: BLE001 - one request's store or API hiccup must not starve the others
+        log.exception("approval sweep: %s%r failed", step.__name__, args[:1])
 
 
 def start_sweeper(every: float) -> Callable[[], None]:

@@ -106,7 +106,8 @@ def test_only_owner_or_backup_decide_and_the_first_decision_wins(slack) -> None:
 
 def test_clicks_that_are_not_steward_buttons_are_acked_and_ignored(slack) -> None:
     assert Click.parse({"type": "view_submission"}) is None
-    assert Click.parse({"type": "block_actions", "actions": [{"action_id": "other", "value": "x"}]}) is None
+    assert Click.parse({"type": "block_actions", "user": {"id": OWNER},
+                        "actions": [{"action_id": "other", "value": "x"}]}) is None
     assert Receiver(SECRET).handle(*signed({"type": "block_actions", "user": {"id": OWNER}, "actions": []})) == 200
     stamp = str(int(time.time()))
     garbage = b"payload=%7Bnot-json"
@@ -204,7 +205,7 @@ def test_without_a_signing_secret_serve_still_sweeps_pending_requests(monkeypatc
     monkeypatch.setattr(receiver, "SWEEP_SECONDS", 0.1)
     request_id = new_request(timeout=timedelta(seconds=0.3))
     said: list[str] = []
-    stop = start_receiver(0, said.append)
+    _, stop = start_receiver(0, said.append)
     try:
         deadline = time.monotonic() + 10
         while state(request_id) == ApprovalState.pending and time.monotonic() < deadline:
@@ -213,3 +214,148 @@ def test_without_a_signing_secret_serve_still_sweeps_pending_requests(monkeypatc
         stop()
     assert said and said[0].startswith("approval receiver off")
     assert state(request_id) == ApprovalState.expired
+
+
+# --- The deadline holds at the moment of decision -------------------------------------------------------------
+
+def expires_at(request_id: str):
+    with open_store().session() as session:
+        return session.get_one(ApprovalRequest, request_id).expires_at
+
+
+@pytest.mark.parametrize("swept", [False, True], ids=["before the sweep", "after the sweep"])
+def test_a_click_one_second_after_the_deadline_is_expired_and_changes_nothing(slack, swept: bool) -> None:
+    request_id = new_request(timeout=timedelta(hours=1))
+    late = expires_at(request_id) + timedelta(seconds=1)
+    if swept:
+        assert tend(request_id, now=late) is False
+    receiver = Receiver(SECRET, now=lambda: late)
+    assert receiver.handle(*signed(click(request_id, OWNER))) == 200
+    receiver.followups.shutdown(wait=True)
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        assert (request.state, request.decided_by) == (ApprovalState.expired, "steward")
+        assert session.query(AuditEntry).filter_by(action="approval.approved").count() == 0
+        assert session.query(AuditEntry).filter_by(action="approval.expired").count() == 1
+    assert "expired" in slack.posted("chat.postEphemeral")[-1]["text"]
+    assert "changed nothing" in slack.posted("chat.postEphemeral")[-1]["text"]
+    assert "Expired" in str(slack.posted("chat.update")[-1]["blocks"])
+
+
+def test_a_click_one_second_before_the_deadline_still_decides(slack) -> None:
+    request_id = new_request(timeout=timedelta(hours=1))
+    receiver = Receiver(SECRET, now=lambda: expires_at(request_id) - timedelta(seconds=1))
+    assert receiver.handle(*signed(click(request_id, OWNER))) == 200
+    receiver.followups.shutdown(wait=True)
+    assert state(request_id) == ApprovalState.approved
+
+
+# --- Slack refusing connections at ask, at click, at sweep ----------------------------------------------------
+
+def closed_port_url() -> str:
+    """A loopback address where nothing listens: every connection is refused, as in a Slack outage."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/"
+
+
+@pytest.fixture
+def resumed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
+    """The runs woken through Prefect's resume call (the flow-run side is covered in test_refresh_flow)."""
+    from tasks import approval
+
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(approval, "resume_flow_run", lambda run_id, run_input: calls.append((run_id, run_input)))
+    return calls
+
+
+def new_run_request(timeout: timedelta = timedelta(hours=1), run: str = "run-1") -> str:
+    return ask(owner(), system="fraud-scoring", action="promote", text="Promote v2?", timeout=timeout,
+               blocks=[], flow_run_id=run)
+
+
+def test_slack_client_maps_a_refused_connection_to_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.errors import Unavailable
+    from tasks.slack.notifier import SlackConfig, SlackUnavailable, slack_client
+
+    client = slack_client(SlackConfig(bot_token="xoxb-x", api_url=closed_port_url()), max_retries=0)
+    with pytest.raises(SlackUnavailable, match="Slack did not answer chat.postMessage") as raised:
+        client.chat_postMessage(channel=OWNER, text="hello")
+    assert isinstance(raised.value, Unavailable) and "xoxb" not in str(raised.value)
+
+
+def test_refused_at_ask_the_request_is_recorded_and_posted_by_the_sweep_once_slack_answers(
+        slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.approval import sweep
+
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", closed_port_url())
+    request_id = new_run_request()  # no exception: the run goes on to wait
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        assert (request.state, request.slack_ts) == (ApprovalState.pending, None)
+    sweep()  # still down: nothing lost, nothing raised
+    assert state(request_id) == ApprovalState.pending and slack.posted() == []
+
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", slack.api_url)
+    sweep()
+    [message] = slack.posted()
+    assert any(b["type"] == "actions" and b["elements"][0]["value"] == request_id for b in message["blocks"])
+    sweep()
+    assert len(slack.posted()) == 1
+
+
+def test_refused_at_click_the_run_is_resumed_and_the_message_updated_later(
+        slack, resumed, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.approval import sweep
+
+    request_id = new_run_request(run="run-clicked")
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", closed_port_url())
+    receiver = Receiver(SECRET)
+    assert receiver.handle(*signed(click(request_id, OWNER))) == 200
+    receiver.followups.shutdown(wait=True)
+    assert resumed == [("run-clicked", {"approved": True, "approver": OWNER, "reason": "approved in Slack"})]
+    with open_store().session() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        assert (request.state, request.announced_at) == (ApprovalState.approved, None)
+    assert slack.posted("chat.update") == []
+
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", slack.api_url)
+    sweep()
+    [update] = slack.posted("chat.update")
+    assert "Approved" in str(update["blocks"]) and "actions" not in str(update["blocks"])
+    sweep()
+    assert len(slack.posted("chat.update")) == 1 and len(resumed) == 1
+
+
+def test_refused_at_sweep_overdue_requests_expire_on_time_and_every_request_is_handled(
+        slack, resumed, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks import approval
+
+    first, second = new_run_request(run="run-a"), new_run_request(run="run-b")
+    fresh = new_run_request(run="run-c", timeout=timedelta(days=1))
+    late = expires_at(second) + timedelta(seconds=1)
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", closed_port_url())
+    real = approval.expire_overdue
+
+    def first_fails(request_id: str, now=None) -> bool:
+        if request_id == first:
+            raise RuntimeError("a store hiccup on one request")
+        return real(request_id, now)
+
+    monkeypatch.setattr(approval, "expire_overdue", first_fails)
+    approval.sweep(now=late)
+    assert state(second) == ApprovalState.expired  # after a request that failed, and with Slack down
+    assert state(fresh) == ApprovalState.pending
+    assert ("run-b", {"approved": False, "approver": "steward", "reason": "no decision in time"}) in resumed
+
+    monkeypatch.setattr(approval, "expire_overdue", real)
+    approval.sweep(now=late)
+    assert state(first) == ApprovalState.expired
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", slack.api_url)
+    approval.sweep(now=late)
+    expired_updates = [u for u in slack.posted("chat.update") if "Expired" in str(u["blocks"])]
+    assert len(expired_updates) == 2
+    assert sum("expired without a decision" in m["text"] for m in slack.posted()) == 2

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deployments.receiver import PATH, Receiver, serve_in_background
+from deployments.receiver import Receiver, serve_in_background
 from tasks.store.database import open_store
 from tasks.store.models import ApprovalRequest, ApprovalState, AuditEntry
 from tasks.store.registry import alias_history, alias_version, register_version, set_alias, versions
@@ -50,7 +50,7 @@ def slack_app(prefect_api: str, demo_home: Path, fake_slack, monkeypatch: pytest
     monkeypatch.setenv("STEWARD_SLACK_API_URL", fake_slack.api_url)
     monkeypatch.setenv("STEWARD_SLACK_SIGNING_SECRET", SECRET)
     server = serve_in_background(Receiver(SECRET))
-    fake_slack.receiver_url = f"http://127.0.0.1:{server.server_address[1]}{PATH}"
+    fake_slack.receiver_url = server.url
     yield fake_slack
     server.shutdown()
 
@@ -280,3 +280,37 @@ def test_prefect_ui_resume_is_a_fallback_held_to_the_same_rules(prefect_api, dem
     with open_store().session() as session:
         decided = session.get_one(ApprovalRequest, request.id)
         assert (decided.state, decided.decided_by, decided.reason) == (ApprovalState.rejected, OWNER, "not now")
+
+
+def test_rollback_during_a_slack_outage_prints_one_line_and_leaves_nothing_behind(
+        prefect_api, fake_slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``steward rollback`` with Slack refusing connections: one line, exit 2; the request is withdrawn (never
+    posted later), the champion stays, and the flow run has ended instead of waiting for a question no one sees."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from tasks.approval import sweep
+
+    two_versions_v2_serving()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{s.getsockname()[1]}/api/"
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "STEWARD_SLACK_BOT_TOKEN": fake_slack.token,
+           "STEWARD_SLACK_API_URL": refused}
+    result = subprocess.run([sys.executable, "-m", "deployments.cli", "rollback", "fraud-scoring"], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: fraud-scoring: could not ask Dana Whitfield in Slack") and "withdrawn" in line
+    assert "Traceback" not in result.stdout + result.stderr
+    with open_store().session() as session:
+        [request] = session.query(ApprovalRequest).all()
+        assert request.state == ApprovalState.expired and request.reason.startswith("withdrawn: Slack unreachable")
+    assert flow_state(request.flow_run_id).is_final()
+    assert champion() == 2
+    monkeypatch.setenv("STEWARD_SLACK_BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("STEWARD_SLACK_API_URL", fake_slack.api_url)
+    sweep()  # Slack is back: nothing of the withdrawn request is posted
+    assert fake_slack.posted() == []

@@ -20,9 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import REPO
 from deployments.up import healthy
+from tasks.slack.fake import FakeSlack, running_fake_slack
 
 WINDOW = "2026-11-20"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,40 +45,63 @@ def api_post(api: str, path: str, body: dict) -> list | dict:
         return json.loads(reply.read())
 
 
-class Up:
-    """A running ``steward up`` with its home folder, and the CLI pointed at it."""
+SECRET = "up-signing-secret"
+OWNER = "U04DANA0001"
+HOLDOUT = "2026-11-01..2026-11-07"  # labels matured by the demo data's last day
 
-    def __init__(self, home: Path, port: int):
-        self.home, self.port = home, port
+
+class Up:
+    """A running ``steward up`` with its home folder, the fake Slack as its workspace, and the CLI as a
+    user's shell runs it: PREFECT_API_URL is exported nowhere, neither for ``up`` nor for the CLI."""
+
+    def __init__(self, home: Path, port: int, slack: FakeSlack, runbooks: Path):
+        self.home, self.port, self.slack, self.runbooks = home, port, slack, runbooks
         self.api = f"http://127.0.0.1:{port}/api"
+        self.receiver_port = free_port()
+        self.receiver_url = f"http://127.0.0.1:{self.receiver_port}/slack/events"
         self.process: subprocess.Popen[str] | None = None
 
     def env(self) -> dict[str, str]:
-        env = {**os.environ, "STEWARD_HOME": str(self.home), "COLUMNS": "200", "PREFECT_API_URL": self.api}
-        for name in ("STEWARD_SLACK_BOT_TOKEN", "STEWARD_SLACK_API_URL", "STEWARD_STORE_URL"):
+        env = {**os.environ, "STEWARD_HOME": str(self.home), "COLUMNS": "200", "STEWARD_RUNBOOKS": str(self.runbooks),
+               "STEWARD_SLACK_BOT_TOKEN": self.slack.token, "STEWARD_SLACK_API_URL": self.slack.api_url,
+               "STEWARD_SLACK_SIGNING_SECRET": SECRET}
+        for name in ("PREFECT_API_URL", "PREFECT_UI_URL", "STEWARD_STORE_URL"):
             env.pop(name, None)
         return env
 
     def start(self) -> None:
-        env = {k: v for k, v in self.env().items() if k != "PREFECT_API_URL"}
-        self.log = (self.home / "up.log").open("a")
-        self.process = subprocess.Popen([sys.executable, "-m", "deployments.cli", "up", "--port", str(self.port)],
-                                        cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        """Start ``steward up`` and wait for its ready line, which must mean what it says."""
+        self.log_path = self.home / "up.log"
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.log = self.log_path.open("a")
+        self.process = subprocess.Popen([sys.executable, "-m", "deployments.cli", "up", "--port", str(self.port),
+                                         "--receiver-port", str(self.receiver_port)],
+                                        cwd=REPO, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 150
+        while b"ready: " not in self.log_path.read_bytes()[offset:]:
+            assert self.process.poll() is None, self.log_path.read_text()
+            assert time.monotonic() < deadline, "steward up never said it was ready"
+            time.sleep(0.2)
         from deployments.plan import plan_deployments
         from runbooks.loader import load_catalog
 
-        planned = {p.full_name for p in plan_deployments(load_catalog(REPO / "runbooks"))}
-        deadline = time.monotonic() + 150
-        while not planned <= set(self.deployments()):
-            assert self.process.poll() is None, (self.home / "up.log").read_text()
-            assert time.monotonic() < deadline, "steward up did not serve its deployments in time"
-            time.sleep(1)
+        planned = {p.full_name for p in plan_deployments(load_catalog(self.runbooks))}
+        assert planned <= set(self.deployments()), "ready before every deployment was registered"
+        with urllib.request.urlopen(self.receiver_url.removesuffix("/slack/events") + "/health", timeout=2) as reply:
+            assert reply.status == 200, "ready before the receiver answered"
+        record = json.loads((self.home / "up.json").read_text())
+        assert record["api_url"] == self.api and record["pid"] == self.process.pid
+        assert record["receiver_url"] == self.receiver_url
 
     def deployments(self) -> dict[str, dict]:
         if not healthy(self.api):
             return {}
         flows = {f["id"]: f["name"] for f in api_post(self.api, "/flows/filter", {})}
         return {f"{flows[d['flow_id']]}/{d['name']}": d for d in api_post(self.api, "/deployments/filter", {})}
+
+    def flow_run(self, flow_run_id: str) -> dict:
+        with urllib.request.urlopen(f"{self.api}/flow_runs/{flow_run_id}", timeout=10) as reply:
+            return json.loads(reply.read())
 
     def stop(self) -> int:
         assert self.process is not None
@@ -94,11 +119,19 @@ class Up:
 def up(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     home = tmp_path_factory.mktemp("up-home")
     shutil.copy(demo_db, home / "demo.db")
-    running = Up(home, free_port())
-    running.start()
-    yield running
-    if running.process and running.process.poll() is None:
-        running.stop()
+    runbooks = home / "runbooks"  # the shipped runbooks, with a smaller refresh that always passes its gate
+    shutil.copytree(REPO / "runbooks", runbooks, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    spec_path = runbooks / "systems" / "fraud-scoring.yaml"
+    spec = yaml.safe_load(spec_path.read_text())
+    spec["refresh"].update({"training_days": 21, "golden_size": 400,
+                            "gate": {"metric": "pr_auc", "min_gain": -1.0, "max_slice_regression": 1.0}})
+    spec_path.write_text(yaml.safe_dump(spec))
+    with running_fake_slack() as slack:
+        running = Up(home, free_port(), slack, runbooks)
+        running.start()
+        yield running
+        if running.process and running.process.poll() is None:
+            running.stop()
 
 
 def test_up_serves_one_deployment_per_duty_and_system_with_runbook_schedules(up: Up) -> None:
@@ -121,6 +154,42 @@ def test_run_through_deployment_completes_and_shows_in_status(up: Up) -> None:
     assert status["duties"]["drift"]["window"] == WINDOW
     assert status["triggers"]["drift"]["prefect"] == "prefect deployment run 'drift-check/fraud-scoring'"
     up.flow_run_id = run["flow_run_id"]
+
+
+def test_a_signed_click_resumes_a_suspended_refresh_run_with_nothing_exported(up: Up) -> None:
+    """The issue's plain ``steward up``: the click is recorded and the run it suspended is resumed by the
+    receiver's thread, which sees the API URL though nobody exported it."""
+    from tasks.store.database import Store
+    from tasks.store.models import ApprovalRequest
+
+    created = up.steward("run", "refresh", "fraud-scoring", "--deployment", "--window", HOLDOUT, "--no-wait",
+                         "--format", "json")
+    assert created.returncode in (0, 1), created.stderr
+    run_id = json.loads(created.stdout)["flow_run_id"]
+    store = Store(f"sqlite:///{up.home / 'steward.db'}")
+
+    def suspended_request() -> ApprovalRequest | None:
+        with store.session() as session:
+            request = session.query(ApprovalRequest).filter_by(flow_run_id=run_id).one_or_none()
+        if request and request.slack_ts and up.flow_run(run_id)["state"]["name"] == "Suspended":
+            return request
+        return None
+
+    deadline = time.monotonic() + 240
+    while (request := suspended_request()) is None:
+        assert up.flow_run(run_id)["state_type"] not in ("FAILED", "CRASHED"), up.flow_run(run_id)["state"]
+        assert time.monotonic() < deadline, "the refresh run never suspended for its approval"
+        time.sleep(1)
+    assert up.slack.click(up.receiver_url, SECRET, user_id=OWNER, request_id=request.id) == 200
+    deadline = time.monotonic() + 180
+    while (run := up.flow_run(run_id))["state_type"] not in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+        assert time.monotonic() < deadline, f"the approved run was never resumed: still {run['state']['name']}"
+        time.sleep(1)
+    assert run["state"]["name"] == "Promoted"
+    with store.session() as session:
+        assert session.get_one(ApprovalRequest, request.id).state == "approved"
+    status = up.steward("status")
+    assert f"Prefect server: http://127.0.0.1:{up.port} (steward up, pid {up.process.pid})" in status.stdout
 
 
 def chromium() -> str:
@@ -180,6 +249,9 @@ def test_restart_loses_no_schedule_alert_or_pending_approval(up: Up) -> None:
 
     assert up.stop() == 0
     assert not healthy(up.api), "Ctrl-C must stop the Prefect server it started"
+    assert not (up.home / "up.json").exists(), "the server record outlived steward up"
+    stopped = up.steward("run", "drift", "fraud-scoring", "--deployment", "--window", WINDOW)
+    assert stopped.returncode == 2 and "start one with 'steward up'" in stopped.stderr
     up.start()
 
     served = up.deployments()

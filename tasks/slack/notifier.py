@@ -7,6 +7,7 @@ so an outage never loses an alert. Tokens are never logged or shown.
 
 from __future__ import annotations
 
+import http.client
 import os
 from typing import Any
 
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from runbooks.spec import Owner
+from tasks.errors import Unavailable
 from tasks.store.database import secret_from_block
 from tasks.store.models import Alert, AlertState, Delivery
 
@@ -67,9 +69,30 @@ class ServerErrorRetryHandler(RetryHandler):
         return response is not None and response.status_code >= 500
 
 
+class SlackUnavailable(Unavailable):
+    """Slack could not be reached at all (refused, DNS, timeout, dropped connection); worth retrying later."""
+
+
+SLACK_FAILURES = (SlackClientError, SlackUnavailable)  # what any Slack call may raise; callers catch exactly these
+
+
+class GuardedWebClient(WebClient):
+    """The one Slack boundary: ``slack_sdk`` raises ``SlackApiError`` for an answer it dislikes but lets
+    ``URLError``/``OSError``/``TimeoutError`` through for a connection that failed; those become
+    :class:`SlackUnavailable`, so no caller mistakes an outage for a bug."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            return super().api_call(api_method, **kwargs)
+        except (OSError, http.client.HTTPException) as exc:  # URLError and TimeoutError are OSErrors
+            reason = getattr(exc, "reason", None) or exc
+            raise SlackUnavailable(f"Slack did not answer {api_method} at {self.base_url}: "
+                                   f"{type(exc).__name__}: {reason}") from exc
+
+
 def slack_client(config: SlackConfig, max_retries: int = 2) -> WebClient:
     backoff = BackoffRetryIntervalCalculator(backoff_factor=0.2)
-    return WebClient(
+    return GuardedWebClient(
         token=config.bot_token.get_secret_value(),
         base_url=config.api_url,
         timeout=10,
@@ -125,7 +148,7 @@ def deliver(client: WebClient, alert: Alert, owner: Owner) -> None:
             alert.slack_channel, alert.slack_ts = reply["channel"], reply["ts"]
     except SlackApiError as exc:
         alert.delivery, alert.delivery_error = Delivery.failed, f"Slack answered {exc.response.get('error', exc.response.status_code)}"
-    except (SlackClientError, OSError) as exc:
+    except SLACK_FAILURES as exc:
         alert.delivery, alert.delivery_error = Delivery.failed, f"Slack unreachable: {type(exc).__name__}"
     else:
         alert.delivery, alert.delivery_error = Delivery.sent, None

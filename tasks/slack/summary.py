@@ -7,10 +7,8 @@ says what became of the message.
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError, SlackClientError
-
 from runbooks.spec import Owner
-from tasks.slack.notifier import destination, slack_client, slack_config
+from tasks.slack.notifier import SLACK_FAILURES, destination, slack_client, slack_config
 from tasks.store.models import Delivery
 
 MAX_TEXT = 2900  # a Block Kit section holds 3,000 characters
@@ -33,6 +31,6 @@ def post_summary(owner: Owner, title: str, lines: list[str], report_path: str | 
     try:
         slack_client(config).chat_postMessage(channel=destination(owner), text=title,
                                               blocks=summary_blocks(title, lines, report_path), unfurl_links=False)
-    except (SlackApiError, SlackClientError, OSError):
+    except SLACK_FAILURES:
         return Delivery.failed
     return Delivery.sent

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from tasks.store.audit import append_audit
@@ -47,21 +47,26 @@ def request_approval(
     return request
 
 
-def decide(session: Session, request_id: str, *, approved: bool, by: str, reason: str | None = None) -> bool:
-    """Record the first decision only; returns False when the request was already decided.
+def decide(session: Session, request_id: str, *, approved: bool, by: str, reason: str | None = None,
+           now: datetime | None = None) -> bool:
+    """Record the first decision made before the deadline; False when already decided or too late.
 
-    The guarded UPDATE makes a double click, or two approvers at once, harmless.
+    The guarded UPDATE makes a double click, two approvers at once, or a click racing the expiry harmless:
+    the deadline is checked by the same statement that records the decision, whether or not a sweep has
+    expired the request yet.
     """
     request = session.get(ApprovalRequest, request_id)
     if request is None:
         raise LookupError(f"no approval request {request_id!r}")
     if by not in request.approvers:
         raise NotAuthorised(f"{by} may not decide approvals for {request.system}")
+    now = now or utcnow()
     state = ApprovalState.approved if approved else ApprovalState.rejected
     changed = session.execute(
         update(ApprovalRequest)
-        .where(ApprovalRequest.id == request_id, ApprovalRequest.state == ApprovalState.pending)
-        .values(state=state, decided_by=by, decided_at=utcnow(), reason=reason)
+        .where(ApprovalRequest.id == request_id, ApprovalRequest.state == ApprovalState.pending,
+               or_(ApprovalRequest.expires_at.is_(None), ApprovalRequest.expires_at > now))
+        .values(state=state, decided_by=by, decided_at=now, reason=reason)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
@@ -71,13 +76,20 @@ def decide(session: Session, request_id: str, *, approved: bool, by: str, reason
     return bool(changed)
 
 
-def expire(session: Session, request_id: str) -> bool:
+def overdue(request: ApprovalRequest, now: datetime | None = None) -> bool:
+    """Pending past its deadline: only expiry may happen to it now."""
+    return (request.state == ApprovalState.pending and request.expires_at is not None
+            and request.expires_at <= (now or utcnow()))
+
+
+def expire(session: Session, request_id: str, *, reason: str = "no decision in time",
+           now: datetime | None = None) -> bool:
     """Mark a still-pending request expired (the safe default: nothing changes); False if already decided."""
     request = session.get_one(ApprovalRequest, request_id)
     changed = session.execute(
         update(ApprovalRequest)
         .where(ApprovalRequest.id == request_id, ApprovalRequest.state == ApprovalState.pending)
-        .values(state=ApprovalState.expired, decided_at=utcnow(), decided_by="steward", reason="no decision in time")
+        .values(state=ApprovalState.expired, decided_at=now or utcnow(), decided_by="steward", reason=reason)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
@@ -101,3 +113,10 @@ def claim_reminder(session: Session, request_id: str) -> bool:
 def pending_requests(session: Session) -> list[ApprovalRequest]:
     return list(session.scalars(select(ApprovalRequest).where(ApprovalRequest.state == ApprovalState.pending)
                                 .order_by(ApprovalRequest.requested_at)))
+
+
+def unannounced_requests(session: Session) -> list[ApprovalRequest]:
+    """Decided requests whose posted Slack message does not show the outcome yet (its update failed)."""
+    return list(session.scalars(select(ApprovalRequest).where(
+        ApprovalRequest.state != ApprovalState.pending, ApprovalRequest.slack_ts.is_not(None),
+        ApprovalRequest.announced_at.is_(None)).order_by(ApprovalRequest.decided_at)))

@@ -155,6 +155,7 @@ class ApprovalRequest(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(64))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     reminded_at: Mapped[datetime | None]
+    announced_at: Mapped[datetime | None]  # when the Slack message was updated to show the outcome
 
 
 class ModelVersion(Base):
