@@ -57,3 +57,35 @@ class DutyReport(BaseModel):
 
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
+
+
+def cap_findings(findings: list[Finding], limit: int = 20) -> list[Finding]:
+    """The first ``limit`` findings (already sorted by impact) and one info finding summarising the rest.
+
+    Keeps a report readable, an ops-store row small and a Slack message bounded however many routes,
+    categories or columns a log brings. The summary's key is the dropped keys' common ``:``-separated prefix
+    (or ``more``) followed by ``:more``, so the same overflow is the same incident across nights.
+    """
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    if len(findings) <= limit:
+        return list(findings)
+    kept, dropped = findings[:limit], findings[limit:]
+    parts = [f.key.split(":") for f in dropped]
+    prefix: list[str] = []
+    for segments in zip(*parts, strict=False):
+        if len(set(segments)) != 1:
+            break
+        prefix.append(segments[0])
+    if prefix and all(len(p) == len(prefix) for p in parts):  # every key identical: keep its kind only
+        prefix = prefix[:-1]
+    by_severity = {s: n for s in ("critical", "warning", "info") if (n := sum(f.severity == s for f in dropped))}
+    counts = ", ".join(f"{n} {s}" for s, n in by_severity.items())
+    summary = Finding(
+        key=f"{':'.join(prefix) or 'more'}:more",
+        severity="info",
+        title=f"{len(dropped)} more finding{'s' if len(dropped) != 1 else ''} not listed ({counts})",
+        detail=f"Only the first {limit} findings by impact are listed; the rest are summarised here.",
+        evidence={"count": len(dropped), "by_severity": by_severity},
+    )
+    return [*kept, summary]
