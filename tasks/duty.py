@@ -90,7 +90,7 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
         )
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
     firing = [report.duty.value] if alerting else []
-    if report.status is not CheckStatus.skipped:  # a window that was not judged is no evidence of recovery
+    if report.status not in (CheckStatus.skipped, CheckStatus.no_data):  # no verdict is no evidence of recovery
         for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
             refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
     return report.model_copy(update={"alerts": refs})

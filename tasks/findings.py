@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from runbooks.spec import Duty
 from tasks.store.models import CheckStatus
-from tasks.windows import Window
+from tasks.windows import Coverage, Window
 
 Severity = Literal["critical", "warning", "info"]
 
@@ -57,6 +57,22 @@ class DutyReport(BaseModel):
 
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
+
+    def covering(self, coverage: Coverage) -> DutyReport:
+        """This report for the whole requested window, saying which days it was judged on when only some were."""
+        update: dict[str, Any] = {"window_start": coverage.window.start, "window_end": coverage.window.end}
+        if coverage.partial:
+            update |= {"coverage": coverage.label(), "headline": f"{self.headline} — {coverage.note()}"}
+        return self.model_copy(update=update)
+
+
+def not_judged(system: str, duty: Duty, window: Window, reason: str | None) -> DutyReport:
+    """A window the log cannot speak for (before its first row, in the future, today): skipped, with the reason.
+
+    No finding, so no alert: a day that has not happened (or predates the system) is no incident.
+    """
+    return DutyReport(system=system, duty=duty, window_start=window.start, window_end=window.end,
+                      status=CheckStatus.skipped, headline=f"not judged: {reason}")
 
 
 def cap_findings(findings: list[Finding], limit: int = 20) -> list[Finding]:
