@@ -22,20 +22,15 @@ from tasks.drift_report import column_rows, write_drift_report
 from tasks.drift_baseline import Baseline, create_baseline
 from tasks.drift_verdict import default_reference, insufficient_reference, judge, judged_days, monitored_columns
 from tasks.drift_window import WindowSummary, merge_all, split, summarise
-from tasks.duty import duty_failed, load_duty, run_namer, settle
+from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
 from tasks.errors import ConfigError
 from tasks.findings import DutyReport, not_judged
 from tasks.profiles import TableProfile
 from tasks.retry import RETRY
-from tasks.sources import count_rows, first_timestamp, read_window
+from tasks.sources import count_rows, read_window
 from tasks.store.baselines import current_baseline
 from tasks.store.database import open_store
 from tasks.windows import Window, cover, midnight
-
-
-@task(**RETRY)
-def log_start(spec: RunbookSpec) -> datetime | None:
-    return first_timestamp(spec.source)
 
 
 @task(**RETRY)
@@ -124,7 +119,7 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
     catalog, spec = load_duty(system, Duty.drift, runbooks)
     now = datetime.now(UTC)
     judged = Window.parse(window) if window else Window.yesterday(now)
-    first = log_start(spec)
+    first = log_start(spec.source)
     coverage = cover(judged, first, now)
     if first is None or coverage.covered is None:
         report = not_judged(system, Duty.drift, judged, coverage.reason)

@@ -18,6 +18,7 @@ from flows.registry import flow_name
 from runbooks.loader import Catalog, load_catalog
 from runbooks.spec import Duty, RunbookSpec
 from tasks.retry import RETRY
+from tasks.sources import first_timestamp
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
@@ -124,6 +125,7 @@ def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = No
 
 
 settle = task(settle_report, name="persist-and-notify", **RETRY)
+log_start = task(first_timestamp, name="log-start", **RETRY)  # the first row's time: which days a window may judge
 
 
 def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, catalog: Catalog,

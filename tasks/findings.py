@@ -59,11 +59,10 @@ class DutyReport(BaseModel):
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
 
     def covering(self, coverage: Coverage) -> DutyReport:
-        """This report for the whole requested window, saying which days it was judged on when only some were."""
-        update: dict[str, Any] = {"window_start": coverage.window.start, "window_end": coverage.window.end}
-        if coverage.partial:
-            update |= {"coverage": coverage.label(), "headline": f"{self.headline} — {coverage.note()}"}
-        return self.model_copy(update=update)
+        """This report, saying which days it was judged on when the log covers only some of them."""
+        if not coverage.partial:
+            return self
+        return self.model_copy(update={"coverage": coverage.label(), "headline": f"{self.headline} — {coverage.note()}"})
 
 
 def not_judged(system: str, duty: Duty, window: Window, reason: str | None) -> DutyReport:
