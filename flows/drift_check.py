@@ -50,7 +50,7 @@ def load_baseline(spec: RunbookSpec, first_row: datetime, now: datetime) -> Base
     missing = sorted(set(monitored_columns(spec)) - set(record.profile["columns"]))
     if missing:
         raise ConfigError(f"{spec.system}: baseline v{record.version} lacks {', '.join(missing)}; "
-                         f"run 'steward baseline {spec.system} --from ... --to ...'")
+                          f"run 'steward baseline {spec.system} --from ... --to ...'")
     return Baseline.of(record)
 
 
