@@ -47,6 +47,7 @@ def steward_estimates() -> tuple[list[dict], "object", float]:
     from tasks.outcome_data import FLAGGED, KNOWN, LABEL, SCORE, load_outcome_frame, outcomes_arrived_until
     from tasks.outcome_estimate import calibrate, rows_in
     from tasks.outcome_windows import plan_windows
+    from tasks.sources import first_timestamp
     from tasks.windows import Window
 
     spec = load_catalog(default_runbooks_dir()).get("fraud-scoring")
@@ -54,7 +55,8 @@ def steward_estimates() -> tuple[list[dict], "object", float]:
     now = datetime.now(UTC)
     start = END - timedelta(days=89)
     days = [start + timedelta(days=d) for d in range(90)]
-    plans = [plan_windows(spec, Window.days(d), arrived, now) for d in days]
+    first_row = first_timestamp(spec.source)
+    plans = [plan_windows(spec, Window.days(d), arrived, now, first_row) for d in days]
     plans = [p for p in plans if p.maturity.mature and p.reference and p.reference.start.date() >= start]
     everything = load_outcome_frame(spec, Window(start=plans[0].read.start, end=plans[-1].read.end))
     results, seconds = [], 0.0

@@ -26,7 +26,7 @@ from runbooks.spec import ComplianceSection, Duty, RunbookSpec
 from tasks import compliance_checks as checks
 from tasks.compliance_notify import send_summary
 from tasks.compliance_report import build_report, check_rows, write_evidence_pack
-from tasks.duty import duty_failed, load_duty, log_coverage, run_namer, settle
+from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
 from tasks.findings import DutyReport, not_judged
 from tasks.outcome_data import outcome_source
 from tasks.pii import Detector
@@ -37,7 +37,7 @@ from tasks.sources import count_null_timestamps, log_columns, read_window
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
 from tasks.store.seals import broken_seal_links
-from tasks.windows import Coverage, Window
+from tasks.windows import Coverage, Window, cover
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -146,9 +146,9 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     catalog, spec = load_duty(system, Duty.compliance, runbooks)
     now = datetime.now(UTC)
     audited = Window.parse(window) if window else last_week(now)
-    coverage = log_coverage(spec, audited, now)
+    coverage = cover(audited, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: nothing sealed, stored, alerted or sent
-        report = not_judged(system, Duty.compliance, coverage)
+        report = not_judged(system, Duty.compliance, coverage.window, coverage.reason)
         logger.info("%s compliance %s: %s", system, audited.label(), report.headline)
         return report
     covered = coverage.covered

@@ -23,11 +23,11 @@ from tasks.cost_data import load_aggregates
 from tasks.cost_report import top_lines, write_cost_report
 from tasks.cost_review import review
 from tasks.cost_spend import Period
-from tasks.duty import duty_failed, load_duty, log_coverage, run_namer, settle
+from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
 from tasks.findings import DutyReport, not_judged
 from tasks.retry import RETRY
 from tasks.slack.summary import post_summary
-from tasks.windows import Coverage, Window
+from tasks.windows import Coverage, Window, cover
 
 
 def previous_month(today: date) -> Window:
@@ -62,9 +62,9 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     now = datetime.now(UTC)
     today = now.date()
     judged = Window.parse(window) if window else previous_month(today)
-    coverage = log_coverage(spec, judged, now)
+    coverage = cover(judged, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: no report file, no result, no alert, no Slack
-        report = not_judged(system, Duty.cost, coverage)
+        report = not_judged(system, Duty.cost, coverage.window, coverage.reason)
         logger.info("%s cost %s: %s", system, judged.label(), report.headline)
         return report
     aggregates = load_month(spec, coverage, today)

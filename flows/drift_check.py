@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import timedelta
+from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -20,36 +20,37 @@ from prefect.runtime import flow_run
 from runbooks.spec import Duty, RunbookSpec
 from tasks.drift_report import column_rows, write_drift_report
 from tasks.drift_baseline import Baseline, create_baseline
-from tasks.drift_verdict import judge, monitored_columns
+from tasks.drift_verdict import default_reference, insufficient_reference, judge, judged_days, monitored_columns
 from tasks.drift_window import WindowSummary, merge_all, split, summarise
-from tasks.duty import duty_failed, load_duty, run_namer, settle
-from tasks.errors import ConfigError, DataError
-from tasks.findings import DutyReport
+from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.errors import ConfigError
+from tasks.findings import DutyReport, not_judged
 from tasks.profiles import TableProfile
 from tasks.retry import RETRY
-from tasks.sources import count_rows, first_timestamp, read_window
+from tasks.sources import count_rows, read_window
 from tasks.store.baselines import current_baseline
 from tasks.store.database import open_store
-from tasks.windows import Window
+from tasks.windows import Window, cover, midnight
 
 
 @task(**RETRY)
-def load_baseline(spec: RunbookSpec) -> Baseline:
-    """The baseline in force; the log's first ``reference_days`` days become v1 when there is none."""
+def load_baseline(spec: RunbookSpec, first_row: datetime, now: datetime) -> Baseline | None:
+    """The baseline in force; the log's first ``reference_days`` days become v1 when there is none.
+
+    None while those days are not over: a baseline stored from a part of them would be used for good.
+    """
     assert spec.drift is not None
     with open_store().session() as session:
         record = current_baseline(session, spec.system)
     if record is None:
-        start = first_timestamp(spec.source)
-        if start is None:
-            raise DataError(f"{spec.system}: the log {spec.source.table or spec.source.path!r} is empty")
-        days = spec.drift.reference_days
-        record = create_baseline(spec, Window.days(start.date(), start.date() + timedelta(days=days - 1)),
-                                 actor=f"steward (first {days} days)")
+        reference = default_reference(spec, first_row)
+        if reference.end > midnight(now):
+            return None
+        record = create_baseline(spec, reference, actor=f"steward (first {spec.drift.reference_days} days)")
     missing = sorted(set(monitored_columns(spec)) - set(record.profile["columns"]))
     if missing:
         raise ConfigError(f"{spec.system}: baseline v{record.version} lacks {', '.join(missing)}; "
-                         f"run 'steward baseline {spec.system} --from ... --to ...'")
+                          f"run 'steward baseline {spec.system} --from ... --to ...'")
     return Baseline.of(record)
 
 
@@ -109,16 +110,30 @@ def _publish(report: DutyReport, baseline_label: str) -> str:
 
 @flow(name="drift-check", flow_run_name=run_namer("drift", "yesterday"), on_failure=[duty_failed], on_crashed=[duty_failed])
 def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
-    """Judge one window (default: yesterday, UTC) of the log against the system's baseline."""
+    """Judge one window (default: yesterday, UTC) of the log against the system's baseline.
+
+    Only the days the log covers are judged: a window before its first row, in the future or today is skipped
+    with the reason (no alert); a window inside the reference period is insufficient data.
+    """
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.drift, runbooks)
-    judged = Window.parse(window) if window else Window.yesterday()
-    baseline = load_baseline(spec)
-    current = load_window(spec, judged, baseline.profile)
-    logger.info("%s: %s rows in %s against baseline %s", system, current.rows, judged.label(), baseline.label)
-    report = judge(spec, judged, baseline.profile, baseline.rows_by_weekday, current, baseline.version)
-    report = report.model_copy(update={"report_path": _publish(report, baseline.label),
-                                       "flow_run_id": flow_run.id})
-    report = settle(report, catalog)
+    now = datetime.now(UTC)
+    judged = Window.parse(window) if window else Window.yesterday(now)
+    first = log_start(spec.source)
+    coverage = cover(judged, first, now)
+    if first is None or coverage.covered is None:
+        report = not_judged(system, Duty.drift, judged, coverage.reason)
+    else:
+        baseline = load_baseline(spec, first, now)
+        reference = baseline.window if baseline else default_reference(spec, first)
+        days = judged_days(spec, coverage, reference, baseline.profile.rows if baseline else None)
+        if baseline is None or days.covered is None:
+            report = insufficient_reference(spec, days, reference)
+        else:
+            current = load_window(spec, days.covered, baseline.profile)
+            logger.info("%s: %s rows in %s against baseline %s", system, current.rows, days.covered.label(), baseline.label)
+            report = judge(spec, judged, baseline.profile, baseline.rows_by_weekday, current, baseline.version, days)
+            report = report.model_copy(update={"report_path": _publish(report, baseline.label)})
+    report = settle(report.model_copy(update={"flow_run_id": flow_run.id}), catalog)
     logger.info("%s drift: %s", system, report.headline)
     return report

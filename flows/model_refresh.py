@@ -7,6 +7,11 @@ promote on approval. A failed gate ends the run with its reasons, asking no
 one; a rejection or an expired request leaves the champion serving. The run
 ends in a named state: Promoted, Rejected, Expired or Gate failed.
 
+The hold-out window is validated before anything is registered, trained or asked: it must lie wholly in
+the log, some of the training window before it too, its labels must have matured (``label_delay_days``) and
+some must have arrived. A window that fails is refused as a ``skipped`` report with the reason (state
+Skipped): nothing is registered, no alert is opened, and the CLI prints the reason and exits 0.
+
 Under a deployment the run suspends instead of pausing and re-runs from the
 top when resumed: every task before the wait is cached per flow run, so
 nothing is retrained or asked twice.
@@ -14,7 +19,7 @@ nothing is retrained or asked twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,9 +31,9 @@ from prefect.states import Completed, State
 
 from runbooks.spec import Duty, RefreshSection, RunbookSpec, SystemKind
 from tasks.approval import CACHED, Decision, ask, await_decision
-from tasks.duty import duty_failed, load_duty, run_namer, settle
+from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
 from tasks.errors import StewardError
-from tasks.findings import DutyReport, Finding
+from tasks.findings import DutyReport, Finding, not_judged
 from tasks.labelled import LABEL, read_labelled
 from tasks.model_artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
 from tasks.refresh_eval import Comparison, judge_versions, metric_rows
@@ -39,7 +44,7 @@ from tasks.store.database import open_store
 from tasks.store.golden import add_golden, choose_golden, golden_frame
 from tasks.store.models import ApprovalState, CheckStatus, ModelVersion
 from tasks.store.registry import alias_version, record_metrics, register_version, set_alias
-from tasks.windows import Window
+from tasks.windows import Window, cover
 
 
 class RefreshConfigError(StewardError):
@@ -59,6 +64,32 @@ def default_holdout(section: RefreshSection, label_delay_days: int, today: datet
     """The latest ``holdout_days`` whose labels have matured (``label_delay_days`` before yesterday)."""
     last = Window.yesterday(today).start.date() - timedelta(days=label_delay_days)
     return Window.days(last - timedelta(days=section.holdout_days - 1), last)
+
+
+def holdout_refusal(holdout: Window, training: Window, first_row: datetime | None, label_delay_days: int,
+                    now: datetime) -> str | None:
+    """Why ``holdout`` cannot judge a challenger trained on ``training`` (None when it can): checked first,
+    because a refusal after training would leave a registered champion and challenger behind."""
+    coverage = cover(holdout, first_row, now)
+    if coverage.covered is None:
+        return f"hold-out window: {coverage.reason}"
+    if coverage.partial:
+        return (f"the hold-out window {holdout.label()} is only partly in the log ({coverage.label()}); "
+                "choose days the log covers whole")
+    if cover(training, first_row, now).covered is None:
+        assert first_row is not None
+        return (f"the training window {training.label()} lies before the log's first row ({first_row.date()}); "
+                "choose a later hold-out window")
+    mature = holdout.end + timedelta(days=label_delay_days)
+    if mature > now:
+        return (f"the labels of the hold-out window {holdout.label()} mature on {mature.date()} "
+                f"(label_delay_days {label_delay_days}); choose an earlier window")
+    return None
+
+
+@task(**RETRY)
+def labelled_rows(spec: RunbookSpec, window: Window) -> int:
+    return len(read_labelled(spec, window))
 
 
 def _extra_columns(spec: RunbookSpec, section: RefreshSection) -> list[str]:
@@ -203,6 +234,14 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
     label_delay = spec.source.outcomes.label_delay_days if spec.source.outcomes else 0
     holdout = Window.parse(window) if window else default_holdout(section, label_delay)
     training = Window(start=holdout.start - timedelta(days=section.training_days), end=holdout.start)
+    reason = holdout_refusal(holdout, training, log_start(spec.source), label_delay, datetime.now(UTC))
+    if reason is None and not labelled_rows(spec, holdout):
+        reason = f"no labelled rows in the hold-out window {holdout.label()}: its outcomes have not arrived"
+    if reason:
+        report = settle(not_judged(system, Duty.refresh, holdout, reason).model_copy(
+            update={"flow_run_id": str(flow_run.id)}), catalog)
+        logger.info("%s refresh: %s", system, report.headline)
+        return Completed(name="Skipped", message=report.headline, data=report)
     champion = ensure_champion(spec, holdout)
     challenger = train_challenger(spec, section, training)
     comparison = compare(spec, section, holdout, training, champion, challenger)

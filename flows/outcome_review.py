@@ -4,6 +4,9 @@ load the evaluation span (the window widened back to ``evaluation_days``) with i
 realised metrics once labels have matured, a calibrated label-free estimate before -> judge the SLA
 on the total and every slice -> report -> persist and notify; a breach sustained over
 ``sustained_windows`` windows requests a model refresh.
+
+Only days the log covers are judged: a window before its first row, in the future or today is skipped
+with the reason; a span the log covers in part is judged on those days, and the report says so.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from prefect.runtime import flow_run
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
-from tasks.duty import duty_failed, load_duty, run_namer, settle
+from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
 from tasks.errors import ConfigError
-from tasks.findings import DutyReport
+from tasks.findings import DutyReport, not_judged
 from tasks.outcome_data import load_outcome_frame, outcomes_arrived_until
 from tasks.outcome_estimate import calibrate, rows_in, with_probabilities
 from tasks.outcome_report import judgement_rows, segment_rows, write_outcome_report
@@ -27,7 +30,7 @@ from tasks.outcome_verdict import review
 from tasks.outcome_windows import default_windows, plan_windows, prior_streak, stored_estimate
 from tasks.retry import RETRY
 from tasks.store.database import open_store
-from tasks.windows import Window
+from tasks.windows import Window, cover
 
 REFRESH_DEPLOYMENT = "model-refresh/{system}"
 
@@ -91,10 +94,17 @@ def _publish(report: DutyReport, spec: RunbookSpec) -> str:
     return str(path)
 
 
-def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: datetime | None) -> DutyReport:
-    """Review, publish and settle one window; the flow's body, once per window."""
+def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: datetime | None,
+                  first_row: datetime | None) -> DutyReport:
+    """Review, publish and settle one window; the flow's body, once per window. A window the log does not
+    cover (before its first row, in the future, today) is skipped with the reason, and alerts no one."""
     assert spec.outcomes is not None
-    plan = plan_windows(spec, window, arrived, datetime.now(UTC))
+    now = datetime.now(UTC)
+    coverage = cover(window, first_row, now)
+    if coverage.covered is None:
+        return settle(not_judged(spec.system, Duty.outcomes, window, coverage.reason)
+                      .model_copy(update={"flow_run_id": flow_run.id}), catalog)
+    plan = plan_windows(spec, window, arrived, now, first_row)
     rows = load_rows(spec, plan.read)
     reference = rows_in(rows, plan.reference)
     calibration = calibrate(reference) if spec.kind is SystemKind.classifier else None
@@ -119,8 +129,9 @@ def outcome_review(system: str, window: str | None = None, runbooks: str | None 
     if spec.source.outcomes is None:
         raise ConfigError(f"{system}'s runbook names no source.outcomes for its outcome review")
     arrived = outcomes_until(spec)
+    first_row = log_start(spec.source)
     windows = [Window.parse(window)] if window else default_windows(spec, arrived, datetime.now(UTC))
-    reports = [review_window(spec, catalog, w, arrived) for w in windows]
+    reports = [review_window(spec, catalog, w, arrived, first_row) for w in windows]
     for report in reports:
         get_run_logger().info("%s outcomes %s: %s", system, report.window.label(), report.headline)
     return reports[0]

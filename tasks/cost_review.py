@@ -178,7 +178,7 @@ def review(spec: RunbookSpec, coverage: Coverage, agg: pd.DataFrame, today: date
     ``Period.read_range`` before them; a window the log does not cover at all is skipped with the reason."""
     assert spec.cost is not None
     if coverage.covered is None:
-        return not_judged(spec.system, Duty.cost, coverage)
+        return not_judged(spec.system, Duty.cost, coverage.window, coverage.reason)
     cost, currency, window = spec.cost, spec.cost.currency, coverage.window
     period = Period.covering(coverage, today)
     prices = prices_for(sorted(agg["model"].unique()), spec, datetime.combine(period.first, time(), UTC))

@@ -17,6 +17,7 @@ from runbooks.spec import DriftThresholds
 from tasks.profiles import OTHER, CategoricalProfile, Kind, NumericProfile, TableProfile
 
 _EPS = 1e-4
+NEW_SHOWN = 20  # unseen categories named in a finding: a report, an ops-store row and a Slack line stay short
 DECILES = 10
 
 
@@ -30,7 +31,9 @@ class ColumnDrift(BaseModel):
     p_value: float | None
     psi: float | None = None
     jensen_shannon: float | None = None
-    new_categories: list[str] = []
+    new_categories: list[str] = []  # the most frequent unseen values, at most NEW_SHOWN of them
+    new_category_count: int = 0  # unseen values the profile names (MAX_NEW_CATEGORIES a partition; more fold into <other>)
+    unnamed_new_rows: int = 0  # rows in unseen values beyond those the profile names
     rows_ref: int
     rows_cur: int
     missing_rate_ref: float
@@ -305,6 +308,7 @@ def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfil
     rc = np.array([ref.counts.get(k, 0) for k in labels[:-1]] + [ref.other], float)
     cc = np.array([cur.counts.get(k, 0) for k in labels[:-1]] + [cur.other], float)
     distance = js_distance(rc, cc)
+    new = cur.new_categories()
     floor, over = None, distance >= thresholds.jensen_shannon
     if over:
         silenced, floor = silenced_by_noise(distance, lambda k: js_noise_floor(rc, int(cc.sum()), draws=k))
@@ -319,7 +323,9 @@ def categorical_drift(name: str, ref: CategoricalProfile, cur: CategoricalProfil
         p_value=p_value,
         psi=round(psi(rc, cc), 6),
         jensen_shannon=round(distance, 6),
-        new_categories=cur.new_categories(),
+        new_categories=new[:NEW_SHOWN],
+        new_category_count=len(new),
+        unnamed_new_rows=cur.other,
         bins=plotted[0],
         reference_shares=_shares(plotted[1]),
         current_shares=_shares(plotted[2]),

@@ -8,7 +8,6 @@ whatever the owner has not seen yet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from tasks.findings import AlertRef, DutyReport, Finding
 from tasks.store.models import Alert, CheckStatus, Delivery
 from tasks.store.results import record_result
 from tasks.sources import first_timestamp
-from tasks.windows import Coverage, Window, cover
 
 def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
     """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""
@@ -36,12 +34,6 @@ def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, R
     if spec.section(duty) is None:
         raise ConfigError(f"{system} has no {duty.value} section in its runbook")
     return catalog, spec
-
-
-@task(**RETRY)
-def log_coverage(spec: RunbookSpec, window: Window, now: datetime) -> Coverage:
-    """Which days of ``window`` the log covers: asked first, before anything is read, sealed, alerted or sent."""
-    return cover(window, first_timestamp(spec.source), now)
 
 
 def run_namer(prefix: str, default: str) -> Callable[[], str]:
@@ -100,7 +92,7 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
         )
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
     firing = [report.duty.value] if alerting else []
-    if report.status is not CheckStatus.skipped:  # a window that was not judged is no evidence of recovery
+    if report.status not in (CheckStatus.skipped, CheckStatus.no_data):  # no verdict is no evidence of recovery
         for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
             refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
     return report.model_copy(update={"alerts": refs})
@@ -134,6 +126,7 @@ def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = No
 
 
 settle = task(settle_report, name="persist-and-notify", **RETRY)
+log_start = task(first_timestamp, name="log-start", **RETRY)  # the first row's time: which days a window may judge
 
 
 def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, catalog: Catalog,

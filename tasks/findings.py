@@ -58,12 +58,20 @@ class DutyReport(BaseModel):
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
 
+    def covering(self, coverage: Coverage) -> DutyReport:
+        """This report, saying which days it was judged on when the log covers only some of them."""
+        if not coverage.partial:
+            return self
+        return self.model_copy(update={"coverage": coverage.label(), "headline": f"{self.headline} — {coverage.note()}"})
 
-def not_judged(system: str, duty: Duty, coverage: Coverage) -> DutyReport:
-    """The report on a window the log does not cover (before its first row, in the future, today): skipped,
-    with the reason as its headline, so nothing alerts, pages or counts as evidence of recovery."""
-    return DutyReport(system=system, duty=duty, window_start=coverage.window.start, window_end=coverage.window.end,
-                      status=CheckStatus.skipped, headline=f"Not judged: {coverage.reason}")
+
+def not_judged(system: str, duty: Duty, window: Window, reason: str | None) -> DutyReport:
+    """A window the log cannot speak for (before its first row, in the future, today): skipped, with the reason.
+
+    No finding, so no alert: a day that has not happened (or predates the system) is no incident.
+    """
+    return DutyReport(system=system, duty=duty, window_start=window.start, window_end=window.end,
+                      status=CheckStatus.skipped, headline=f"Not judged: {reason}")
 
 
 def cap_findings(findings: list[Finding], limit: int = 20) -> list[Finding]:

@@ -118,13 +118,14 @@ def review(
 
     def finish(headline: str, findings: list[Finding] | None = None,
                status: CheckStatus = CheckStatus.skipped) -> DutyReport:
-        return DutyReport(system=spec.system, duty=Duty.outcomes, window_start=plan.window.start,
-                          window_end=plan.window.end, status=status, headline=headline, findings=findings or [],
-                          metrics=metrics)
+        report = DutyReport(system=spec.system, duty=Duty.outcomes, window_start=plan.window.start,
+                            window_end=plan.window.end, status=status, headline=headline, findings=findings or [],
+                            metrics=metrics)
+        return report.covering(plan.coverage) if plan.coverage else report
 
     money = currency_symbol(section.currency)
-    if not total.rows:
-        return finish(f"No decisions in {span.label()}: nothing to review")
+    if not total.rows:  # the plan keeps to days the log covers: no decision on them is an outage, not a quiet day
+        return finish(f"No decisions in {span.label()}: nothing to review", status=CheckStatus.no_data)
     if not maturity.mature:
         return finish(*_immature(spec, total, slices, maturity, money))
     share = metrics["label_coverage"]

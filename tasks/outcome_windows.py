@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from runbooks.spec import RunbookSpec
 from tasks.store.models import CheckResult
-from tasks.windows import Window
+from tasks.windows import Coverage, Window, cover
 
 
 class Maturity(BaseModel):
@@ -33,6 +33,7 @@ class OutcomePlan(BaseModel):
     read: Window  # everything read: the reference period and the span
     reference: Window | None  # mature labelled days before the span: calibration, and the baseline for changes
     maturity: Maturity
+    coverage: Coverage | None = None  # the part of the widened span the log covers, when the plan was clipped to it
 
 
 def _midnight(moment: datetime) -> datetime:
@@ -51,22 +52,27 @@ def default_windows(spec: RunbookSpec, arrived: datetime | None, now: datetime) 
     return [newest] if newest == yesterday else [newest, yesterday]
 
 
-def plan_windows(spec: RunbookSpec, window: Window, arrived: datetime | None, now: datetime) -> OutcomePlan:
+def plan_windows(spec: RunbookSpec, window: Window, arrived: datetime | None, now: datetime,
+                 first_row: datetime | None) -> OutcomePlan:
+    """What to read and judge for ``window``; the span and reference keep to the days the log covers
+    (``first_row`` is the log's first row), so per-day rates are never diluted by days before it or not over."""
     assert spec.outcomes is not None and spec.source.outcomes is not None
     section = spec.outcomes
     delay = timedelta(days=spec.source.outcomes.label_delay_days)
     horizon = min(now, arrived) if arrived else None
-    start = min(window.start, window.end - timedelta(days=section.evaluation_days))
-    span = Window(start=start, end=window.end)
+    widened = Window(start=min(window.start, window.end - timedelta(days=section.evaluation_days)), end=window.end)
+    coverage = cover(widened, first_row, now)
+    assert coverage.covered is not None, "a window the log does not cover is refused before it is planned"
+    span = coverage.covered
     maturity = Maturity(mature=horizon is not None and window.end + delay <= horizon,
                         mature_on=(window.end + delay).date(),
                         outcomes_until=horizon.isoformat(timespec="seconds") if horizon else None)
     reference = None
     if horizon is not None:
         end = min(span.start, _midnight(horizon - delay))
-        reference = Window(start=end - timedelta(days=section.reference_days), end=end)
+        reference = cover(Window(start=end - timedelta(days=section.reference_days), end=end), first_row, now).covered
     return OutcomePlan(window=window, span=span, read=Window(start=min(span.start, (reference or span).start), end=span.end),
-                       reference=reference, maturity=maturity)
+                       reference=reference, maturity=maturity, coverage=coverage)
 
 
 def prior_streak(session: Session, system: str, window: Window) -> int:

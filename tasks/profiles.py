@@ -98,8 +98,9 @@ class CategoricalProfile(BaseModel):
         return int(sum(self.counts.values()) + self.other)
 
     def new_categories(self) -> list[str]:
+        """Named values outside the reference, most frequent first."""
         known = set(self.categories)
-        return sorted(c for c in self.counts if c not in known)
+        return sorted((c for c in self.counts if c not in known), key=lambda c: (-self.counts[c], c))
 
     def merge(self, other: CategoricalProfile) -> CategoricalProfile:
         if other.categories != self.categories:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 
-from generated_logs import logs, nows, timed, windows, write_log
+from generated_llm_logs import logs, nows, timed, windows, write_log
 from tasks.cost_data import aggregate_frame, aggregate_sql, read_calls
 from tasks.cost_review import review
 from tasks.cost_spend import Period

@@ -101,9 +101,9 @@ def test_window_without_positive_labels_judges_only_what_it_can() -> None:
     assert "recall n/a" in report.headline
 
 
-def test_empty_window_is_skipped_without_findings() -> None:
+def test_empty_window_inside_the_log_is_no_data_without_findings() -> None:
     report = review(fraud_spec(), plan(), channel("web", 10, 1, 1).iloc[:0])
-    assert report.status == "skipped" and report.findings == []
+    assert report.status == "no_data" and report.findings == [] and report.needs_attention()
     assert report.headline.startswith("No decisions in")
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from deployments.cli import UsageError, _period
+from deployments.cli import _period
 from tasks.errors import StewardError, WindowError
 from tasks.windows import Window
 
