@@ -3,7 +3,7 @@
 For each size (default 1M and 10M calls in one month) and each database (SQLite
 file, PostgreSQL), generates a log table, then runs in a fresh process each:
 
-- ``pushdown``: Steward's path, ``tasks.cost_data.aggregate_sql`` (one GROUP BY through SQLAlchemy Core);
+- ``pushdown``: Steward's path, ``tasks.cost.data.aggregate_sql`` (one GROUP BY through SQLAlchemy Core);
 - ``naive``: load every call into pandas (``read_calls``), then group (``aggregate_frame``).
 
 and prints rows per second, peak memory (the process's max RSS) and the ratios.
@@ -145,8 +145,8 @@ def child(path: str, url: str, cap_gb: float) -> None:
     """One measured run in this process: print seconds, groups and a checksum as JSON."""
     cap = int(cap_gb * 2**30)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    from tasks.cost_data import aggregate_frame, aggregate_sql, read_calls
-    from tasks.windows import Window
+    from tasks.cost.data import aggregate_frame, aggregate_sql, read_calls
+    from tasks.core.windows import Window
 
     spec, window = bench_spec(url), Window.month(MONTH)
     started = time.perf_counter()

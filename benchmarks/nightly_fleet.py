@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.2, help="Demo traffic multiplier per system.")
     args = parser.parse_args()
 
-    from deployments.simulator import write_demo_database
+    from deployments.demo.simulator import write_demo_database
     from deployments.up import start_server, stop_server
 
     with tempfile.TemporaryDirectory(prefix="steward-fleet-") as tmp:

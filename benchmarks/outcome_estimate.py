@@ -35,7 +35,7 @@ METRICS = ("roc_auc", "recall", "precision", "false_positive_rate")
 def _prepare() -> None:
     os.environ["STEWARD_HOME"] = str(DATA)
     if not (DATA / "demo.db").exists():
-        from deployments.simulator import write_demo_database
+        from deployments.demo.simulator import write_demo_database
 
         DATA.mkdir(parents=True, exist_ok=True)
         write_demo_database(f"sqlite:///{DATA / 'demo.db'}", end=END, days=90, scale=1.0)
@@ -43,12 +43,12 @@ def _prepare() -> None:
 
 def steward_estimates() -> tuple[list[dict], "object", float]:
     from runbooks.loader import default_runbooks_dir, load_catalog
-    from tasks.classifier_metrics import classifier_metrics, expected_classifier_metrics
-    from tasks.outcome_data import FLAGGED, KNOWN, LABEL, SCORE, load_outcome_frame, outcomes_arrived_until
-    from tasks.outcome_estimate import calibrate, rows_in
-    from tasks.outcome_windows import plan_windows
-    from tasks.sources import first_timestamp
-    from tasks.windows import Window
+    from tasks.metrics.classifier import classifier_metrics, expected_classifier_metrics
+    from tasks.io.outcomes import FLAGGED, KNOWN, LABEL, SCORE, load_outcome_frame, outcomes_arrived_until
+    from tasks.outcomes.estimate import calibrate, rows_in
+    from tasks.outcomes.windows import plan_windows
+    from tasks.io.sources import first_timestamp
+    from tasks.core.windows import Window
 
     spec = load_catalog(default_runbooks_dir()).get("fraud-scoring")
     arrived = outcomes_arrived_until(spec)
@@ -79,7 +79,7 @@ def steward_estimates() -> tuple[list[dict], "object", float]:
 
 
 def peer_estimates(results: list[dict], everything, python: Path) -> tuple[dict[str, dict], float]:
-    from tasks.outcome_data import FLAGGED, KNOWN, LABEL, SCORE, TS
+    from tasks.io.outcomes import FLAGGED, KNOWN, LABEL, SCORE, TS
 
     rows = everything[[TS, SCORE, FLAGGED, LABEL, KNOWN]].rename(
         columns={TS: "ts", SCORE: "score", FLAGGED: "flagged", LABEL: "label", KNOWN: "known"})

@@ -27,8 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.drift_vs_peers import BENCH_DIR, ensure_peers_venv, machine_info, measure  # noqa: E402
-from deployments.simulator import _PII, simulate_support  # noqa: E402
-from tasks.pii import luhn_valid  # noqa: E402
+from deployments.demo.simulator import _PII, simulate_support  # noqa: E402
+from tasks.compliance.pii import luhn_valid  # noqa: E402
 
 PEERS_VENV = BENCH_DIR / ".venv-peers-pii"
 REQUIREMENTS = BENCH_DIR / "requirements-pii-peers.txt"

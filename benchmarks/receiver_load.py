@@ -33,7 +33,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tasks.approval import APPROVE, REJECT  # noqa: E402
+from tasks.approvals.workflow import APPROVE, REJECT  # noqa: E402
 from tasks.slack.fake import running_fake_slack  # noqa: E402
 
 SECRET = "load-signing-secret"

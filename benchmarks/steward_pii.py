@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from tasks.pii import Detector
+from tasks.compliance.pii import Detector
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from runbooks.spec import DriftSection, Duty
-from tasks.errors import StewardError, field_problems, one_line
+from tasks.core.errors import StewardError, field_problems, one_line
 
 if TYPE_CHECKING:
     from runbooks.loader import Catalog
@@ -160,7 +160,7 @@ def run(
 
 def _period(window: str | None, month: str | None, start: str | None, end: str | None) -> str | None:
     """One window label from whichever of --window, --month or --from/--to was given (validated)."""
-    from tasks.windows import Window
+    from tasks.core.windows import Window
 
     if sum(x is not None for x in (window, month, start or end)) > 1:
         raise UsageError("give one of --window, --month or --from/--to")
@@ -291,8 +291,8 @@ def baseline(
     """Build and store a new drift baseline (reference profile): a period of the log, or a training snapshot."""
     import getpass
 
-    from tasks.drift_baseline import create_baseline, create_baseline_from_file
-    from tasks.windows import Window
+    from tasks.drift.baseline import create_baseline, create_baseline_from_file
+    from tasks.core.windows import Window
 
     spec = _catalog(runbooks).get(system)
     if spec.drift is None:
@@ -327,8 +327,8 @@ def drift_files(
     """Ad-hoc drift between two files; exit 1 when any column drifted."""
     _check_format(fmt)
     from runbooks.spec import DriftThresholds
-    from tasks.drift_stats import compare_profiles
-    from tasks.files import profile_file
+    from tasks.drift.stats import compare_profiles
+    from tasks.io.files import profile_file
 
     thresholds = _from_flags(DriftThresholds, psi=psi, jensen_shannon=jensen_shannon, wasserstein=wasserstein)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
@@ -492,8 +492,8 @@ def purge(
     runbooks: RunbooksOption = None,
 ) -> None:
     """Delete log rows past retention: first records a request for the owner, then runs it once approved."""
-    from tasks.approval import post_request
-    from tasks.purge import execute_purge, plan_purge, request_purge
+    from tasks.approvals.workflow import post_request
+    from tasks.compliance.purge import execute_purge, plan_purge, request_purge
     from tasks.store.database import open_store
 
     spec = _catalog(runbooks).get(system)
@@ -522,7 +522,7 @@ def demo(
     scale: Annotated[float, typer.Option(min=0.01, max=10, help="Multiplies daily traffic.")] = 1.0,
 ) -> None:
     """Simulate the two demo systems, run every available duty through Prefect, print a summary."""
-    from deployments.demo import run_demo
+    from deployments.demo.run import run_demo
 
     try:
         last = date.fromisoformat(end) if end else None

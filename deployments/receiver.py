@@ -33,8 +33,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tasks.approval import APPROVE, REJECT, conclude, start_sweeper
-from tasks.errors import StewardError
+from tasks.approvals.workflow import APPROVE, REJECT, conclude, start_sweeper
+from tasks.core.errors import StewardError
 from tasks.slack.notifier import SLACK_FAILURES, slack_client, slack_config
 from tasks.store.approvals import NotAuthorised, decide, expire, overdue
 from tasks.store.database import StoreUnavailable, open_store

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from deployments.plan import DeploymentPlan
 from flows.registry import duty_flow
-from tasks.errors import StewardError
+from tasks.core.errors import StewardError
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -92,7 +92,7 @@ def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1
     pending approvals are still swept (reminders, expiry), so a suspended run ends Expired, not Failed.
     Returns the receiver's URL (None when off) and the stop."""
     from deployments.receiver import SWEEP_SECONDS, Receiver, signing_secret, start
-    from tasks.approval import start_sweeper
+    from tasks.approvals.workflow import start_sweeper
 
     try:
         secret = signing_secret()

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from deployments.plan import DeploymentPlan
-from tasks.errors import StewardError
+from tasks.core.errors import StewardError
 from tasks.store.database import redact, steward_home
 
 RECORD = "up.json"

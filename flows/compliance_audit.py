@@ -23,21 +23,21 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from runbooks.spec import ComplianceSection, Duty, RunbookSpec
-from tasks import compliance_checks as checks
-from tasks.compliance_notify import send_summary
-from tasks.compliance_report import build_report, check_rows, write_evidence_pack
-from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
-from tasks.findings import DutyReport, not_judged
-from tasks.outcome_data import outcome_source
-from tasks.pii import Detector
-from tasks.retry import RETRY
-from tasks.seals import SealCheck
-from tasks.sealing import AUDIT, DECISIONS, audit_rows, seal_and_verify, window_days
-from tasks.sources import count_null_timestamps, log_columns, read_window
+from tasks.compliance import checks
+from tasks.compliance.notify import send_summary
+from tasks.compliance.report import build_report, check_rows, write_evidence_pack
+from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.common.findings import DutyReport, not_judged
+from tasks.io.outcomes import outcome_source
+from tasks.compliance.pii import Detector
+from tasks.core.retry import RETRY
+from tasks.compliance.seals import SealCheck
+from tasks.compliance.sealing import AUDIT, DECISIONS, audit_rows, seal_and_verify, window_days
+from tasks.io.sources import count_null_timestamps, log_columns, read_window
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
 from tasks.store.seals import broken_seal_links
-from tasks.windows import Coverage, Window, cover
+from tasks.core.windows import Coverage, Window, cover
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -19,15 +19,15 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.cost_data import load_aggregates
-from tasks.cost_report import top_lines, write_cost_report
-from tasks.cost_review import review
-from tasks.cost_spend import Period
-from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
-from tasks.findings import DutyReport, not_judged
-from tasks.retry import RETRY
+from tasks.cost.data import load_aggregates
+from tasks.cost.report import top_lines, write_cost_report
+from tasks.cost.verdict import review
+from tasks.cost.spend import Period
+from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.common.findings import DutyReport, not_judged
+from tasks.core.retry import RETRY
 from tasks.slack.summary import post_summary
-from tasks.windows import Coverage, Window, cover
+from tasks.core.windows import Coverage, Window, cover
 
 
 def previous_month(today: date) -> Window:

@@ -18,19 +18,19 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.drift_report import column_rows, write_drift_report
-from tasks.drift_baseline import Baseline, create_baseline
-from tasks.drift_verdict import default_reference, insufficient_reference, judge, judged_days, monitored_columns
-from tasks.drift_window import WindowSummary, merge_all, split, summarise
-from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
-from tasks.errors import ConfigError
-from tasks.findings import DutyReport, not_judged
-from tasks.profiles import TableProfile
-from tasks.retry import RETRY
-from tasks.sources import count_rows, read_window
+from tasks.drift.report import column_rows, write_drift_report
+from tasks.drift.baseline import Baseline, create_baseline
+from tasks.drift.verdict import default_reference, insufficient_reference, judge, judged_days, monitored_columns
+from tasks.drift.data import WindowSummary, merge_all, split, summarise
+from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.core.errors import ConfigError
+from tasks.common.findings import DutyReport, not_judged
+from tasks.core.profiles import TableProfile
+from tasks.core.retry import RETRY
+from tasks.io.sources import count_rows, read_window
 from tasks.store.baselines import current_baseline
 from tasks.store.database import open_store
-from tasks.windows import Window, cover, midnight
+from tasks.core.windows import Window, cover, midnight
 
 
 @task(**RETRY)

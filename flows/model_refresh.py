@@ -30,21 +30,21 @@ from prefect.runtime import deployment, flow_run
 from prefect.states import Completed, State
 
 from runbooks.spec import Duty, RefreshSection, RunbookSpec, SystemKind
-from tasks.approval import CACHED, Decision, ask, await_decision
-from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
-from tasks.errors import StewardError
-from tasks.findings import DutyReport, Finding, not_judged
-from tasks.labelled import LABEL, read_labelled
-from tasks.model_artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
-from tasks.refresh_eval import Comparison, judge_versions, metric_rows
-from tasks.refresh_report import approval_blocks, headline, write_refresh_report
-from tasks.retry import RETRY
-from tasks.sources import read_window
+from tasks.approvals.workflow import CACHED, Decision, ask, await_decision
+from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.core.errors import StewardError
+from tasks.common.findings import DutyReport, Finding, not_judged
+from tasks.refresh.data import LABEL, read_labelled
+from tasks.refresh.artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
+from tasks.refresh.evaluate import Comparison, judge_versions, metric_rows
+from tasks.refresh.report import approval_blocks, headline, write_refresh_report
+from tasks.core.retry import RETRY
+from tasks.io.sources import read_window
 from tasks.store.database import open_store
 from tasks.store.golden import add_golden, choose_golden, golden_frame
 from tasks.store.models import ApprovalState, CheckStatus, ModelVersion
 from tasks.store.registry import alias_version, record_metrics, register_version, set_alias
-from tasks.windows import Window, cover
+from tasks.core.windows import Window, cover
 
 
 class RefreshConfigError(StewardError):

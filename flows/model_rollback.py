@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from runbooks.loader import load_catalog
 from runbooks.spec import RunbookSpec
-from tasks.approval import CACHED, ask, await_decision
-from tasks.errors import StewardError
+from tasks.approvals.workflow import CACHED, ask, await_decision
+from tasks.core.errors import StewardError
 from tasks.store.database import open_store
 from tasks.store.models import ApprovalState, ModelVersion
 from tasks.store.registry import alias_version, previous_champion, set_alias

@@ -20,17 +20,17 @@ from prefect.runtime import flow_run
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
-from tasks.duty import duty_failed, load_duty, log_start, run_namer, settle
-from tasks.errors import ConfigError
-from tasks.findings import DutyReport, not_judged
-from tasks.outcome_data import load_outcome_frame, outcomes_arrived_until
-from tasks.outcome_estimate import calibrate, rows_in, with_probabilities
-from tasks.outcome_report import judgement_rows, segment_rows, write_outcome_report
-from tasks.outcome_verdict import review
-from tasks.outcome_windows import default_windows, plan_windows, prior_streak, stored_estimate
-from tasks.retry import RETRY
+from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.core.errors import ConfigError
+from tasks.common.findings import DutyReport, not_judged
+from tasks.io.outcomes import load_outcome_frame, outcomes_arrived_until
+from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
+from tasks.outcomes.report import judgement_rows, segment_rows, write_outcome_report
+from tasks.outcomes.verdict import review
+from tasks.outcomes.windows import default_windows, plan_windows, prior_streak, stored_estimate
+from tasks.core.retry import RETRY
 from tasks.store.database import open_store
-from tasks.windows import Window, cover
+from tasks.core.windows import Window, cover
 
 REFRESH_DEPLOYMENT = "model-refresh/{system}"
 

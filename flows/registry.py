@@ -6,7 +6,7 @@ from importlib import import_module
 from typing import Any
 
 from runbooks.spec import Duty
-from tasks.errors import ConfigError
+from tasks.core.errors import ConfigError
 
 DUTY_FLOWS: dict[Duty, str] = {
     Duty.drift: "flows.drift_check:drift_check",

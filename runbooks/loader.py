@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.errors import ConfigError, StewardError, field_problems
+from tasks.core.errors import ConfigError, StewardError, field_problems
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_SUFFIXES = (".yaml", ".yml")

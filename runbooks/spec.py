@@ -427,7 +427,7 @@ class RunbookSpec(Strict):
 
     @model_validator(mode="after")
     def _outcomes_are_measurable(self) -> RunbookSpec:
-        from runbooks.outcome_rules import outcome_problems  # kept apart: it knows every metric name
+        from runbooks.metrics import outcome_problems  # kept apart: it knows every metric name
 
         if self.outcomes and (problem := outcome_problems(self)):
             raise ValueError(problem)

@@ -98,7 +98,7 @@ DEMO_END = __import__("datetime").date(2026, 11, 21)
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Simulated logs at a fifth of the demo's traffic, written once per session."""
-    from deployments.simulator import write_demo_database
+    from deployments.demo.simulator import write_demo_database
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     write_demo_database(f"sqlite:///{path}", end=DEMO_END, days=90, scale=0.2)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import RunbookSpec
-from tasks.windows import Window
+from tasks.core.windows import Window
 
 BASE = datetime(2026, 10, 1, tzinfo=UTC)
 COLUMNS = {"request_id": "TEXT", "ts": "TIMESTAMP", "model_version": "TEXT", "prompt_version": "TEXT",

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from runbooks.spec import Owner
-from tasks.errors import Unavailable
+from tasks.core.errors import Unavailable
 from tasks.store.database import secret_from_block
 from tasks.store.models import Alert, AlertState, Delivery
 

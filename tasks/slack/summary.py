@@ -1,6 +1,6 @@
 """A duty's periodic summary for its owner: a short Slack message, whether or not anything alerted.
 
-Alerts (``tasks.duty``) page once per incident; a summary is the monthly or
+Alerts (``tasks.common.duty``) page once per incident; a summary is the monthly or
 weekly read-out every owner gets. Any duty can send one; it never raises, it
 says what became of the message.
 """

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasks.profiles import TableProfile
+from tasks.core.profiles import TableProfile
 from tasks.store.audit import append_audit
 from tasks.store.models import ReferenceProfile
-from tasks.windows import Window
+from tasks.core.windows import Window
 
 
 def save_baseline(

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tasks.errors import StewardError, Unavailable
+from tasks.core.errors import StewardError, Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

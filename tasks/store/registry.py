@@ -1,6 +1,6 @@
 """Model registry: versions, the champion/challenger aliases, and which version served when.
 
-Each change is mirrored to MLflow after its transaction commits, when configured (``tasks.mlflow_registry``).
+Each change is mirrored to MLflow after its transaction commits, when configured (``tasks.store.mlflow``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasks.mlflow_registry import mirror_after_commit
+from tasks.store.mlflow import mirror_after_commit
 from tasks.store.audit import append_audit
 from tasks.store.models import AliasChange, ModelAlias, ModelVersion, utcnow
 

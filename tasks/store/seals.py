@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasks.seals import GENESIS, seal_hash
+from tasks.compliance.seals import GENESIS, seal_hash
 from tasks.store.models import LogSeal
 
 

@@ -1,0 +1,167 @@
+"""What every duty produces, and the shared steps after computing it: persist, alert, notify.
+
+A flow computes a ``DutyReport``; ``persist_report`` stores it idempotently
+and turns its findings into alerts (one per incident); ``notify_owner`` sends
+whatever the owner has not seen yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from sqlalchemy.orm import Session
+
+from flows.registry import flow_name
+from runbooks.loader import Catalog, load_catalog
+from runbooks.spec import Duty, RunbookSpec
+from tasks.core.retry import RETRY
+from tasks.slack.notifier import deliver, destination, slack_client, slack_config
+from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
+from tasks.store.database import Store, open_store
+from tasks.core.errors import ConfigError
+from tasks.common.findings import AlertRef, DutyReport, Finding
+from tasks.store.models import Alert, CheckStatus, Delivery
+from tasks.store.results import record_result
+from tasks.io.sources import first_timestamp
+
+def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
+    """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""
+    catalog = load_catalog(Path(runbooks) if runbooks else None)
+    spec = catalog.get(system)
+    if spec.section(duty) is None:
+        raise ConfigError(f"{system} has no {duty.value} section in its runbook")
+    return catalog, spec
+
+
+def run_namer(prefix: str, default: str) -> Callable[[], str]:
+    """A ``flow_run_name``: ``<prefix>/<system>/<window>``, so the UI's run list reads as a duty log."""
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        params = flow_run.parameters
+        return f"{prefix}/{params['system']}/{params.get('window') or default}"
+
+    return name
+
+
+def _summary(report: DutyReport, findings: list[Finding]) -> str:
+    lines = [f"Window {report.window.label()}: {report.headline}"]
+    lines += [f"• {f.title}" + (f" — {f.detail}" if f.detail else "") for f in findings[:10]]
+    if len(findings) > 10:
+        lines.append(f"… and {len(findings) - 10} more in the report")
+    if report.report_path:
+        lines.append(f"Report: `{report.report_path}`")
+    return "\n".join(lines)
+
+
+def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> DutyReport:
+    """Store the result and reconcile alerts: one alert per duty incident, updated while it lasts."""
+    spec = catalog.get(report.system)
+    record_result(
+        session,
+        system=report.system,
+        duty=report.duty.value,
+        window_start=report.window_start,
+        window_end=report.window_end,
+        status=report.status.value,
+        headline=report.headline,
+        findings=report.model_dump(mode="json", include={"findings", "metrics"}),
+        report_path=report.report_path,
+        flow_run_id=report.flow_run_id,
+    )
+    alerting = [f for f in report.findings if f.severity != "info"]
+    refs: list[AlertRef] = []
+    if alerting:
+        worst = "critical" if any(f.severity == "critical" for f in alerting) else "warning"
+        alert, new = raise_alert(
+            session,
+            system=report.system,
+            duty=report.duty.value,
+            key=report.duty.value,
+            severity=worst,
+            title=report.headline,
+            summary=_summary(report, alerting),
+            playbook=catalog.playbook_path(report.system, report.duty),
+            destination=destination(spec.owner),
+            details={"window": report.window.label(), "window_end": report.window_end.isoformat(),
+                     "findings": [f.key for f in alerting]},
+        )
+        refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
+    firing = [report.duty.value] if alerting else []
+    if report.status not in (CheckStatus.skipped, CheckStatus.no_data):  # no verdict is no evidence of recovery
+        for alert in resolve_recovered(session, report.system, report.duty.value, firing, as_of=report.window_end):
+            refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=False, delivery=alert.delivery))
+    return report.model_copy(update={"alerts": refs})
+
+
+def notify_owner(store: Store, catalog: Catalog, system: str | None = None) -> list[Alert]:
+    """Send every alert whose latest state the owner has not seen; without Slack, say where it would go."""
+    config = slack_config()
+    client = slack_client(config) if config else None
+    with store.session() as session:
+        pending = [a for a in undelivered(session, client is not None) if system is None or a.system == system]
+        for alert in pending:
+            if alert.system not in catalog.specs:
+                continue
+            if client is None:
+                alert.delivery, alert.delivery_error = Delivery.not_configured, None
+            else:
+                deliver(client, alert, catalog.get(alert.system).owner)
+        return pending
+
+
+def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = None) -> DutyReport:
+    """Persist, alert and notify in one step; safe to retry (each part is idempotent)."""
+    store = store or open_store()
+    with store.session() as session:
+        report = persist_report(session, report, catalog)
+    notify_owner(store, catalog, report.system)
+    with store.session() as session:
+        refs = [r.model_copy(update={"delivery": session.get_one(Alert, r.id).delivery}) for r in report.alerts]
+    return report.model_copy(update={"alerts": refs})
+
+
+settle = task(settle_report, name="persist-and-notify", **RETRY)
+log_start = task(first_timestamp, name="log-start", **RETRY)  # the first row's time: which days a window may judge
+
+
+def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, catalog: Catalog,
+                      store: Store | None = None) -> Alert:
+    """A duty that could not finish is a finding too: alert the owner; the next good run resolves it."""
+    store = store or open_store()
+    spec = catalog.get(system)
+    with store.session() as session:
+        alert, _ = raise_alert(
+            session,
+            system=system,
+            duty=duty.value,
+            key=f"{duty.value}:run-failed",
+            severity="critical",
+            title=f"the {duty.value} check could not run",
+            summary=f"{message[:500]}\nPrefect flow run {flow_run_id}; nothing was judged, so this window is unknown.",
+            playbook=catalog.playbook_path(system, duty),
+            destination=destination(spec.owner),
+            details={"flow_run_id": flow_run_id},
+        )
+    notify_owner(store, catalog, system)
+    return alert
+
+
+def duty_failed(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect ``on_failure``/``on_crashed`` hook for every duty flow (never raises: it is the last resort)."""
+    from prefect.logging import get_logger
+
+    logger = get_logger("steward.failures")
+    params = flow_run.parameters or {}
+    try:
+        duty = next(d for d in Duty if flow.name == flow_name(d))
+        catalog = load_catalog(Path(params["runbooks"]) if params.get("runbooks") else None)
+        message = (state.message or state.name or "failed").strip().splitlines()[0]
+        alert = record_failed_run(params["system"], duty, message, str(flow_run.id), catalog)
+        logger.info("failure of %s recorded as alert #%s", flow_run.name, alert.id)
+    except Exception as exc:  # noqa: BLE001 - a hook must not mask the run's own failure
+        logger.error("could not record the failure of %s as an alert: %s", flow_run.name, type(exc).__name__)

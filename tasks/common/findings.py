@@ -1,0 +1,106 @@
+"""What every duty run produces: findings and a report, the JSON output of ``steward run``.
+
+Plain pydantic models with no Prefect import, so pure verdict code and the CLI stay fast to load.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from runbooks.spec import Duty
+from tasks.store.models import CheckStatus
+from tasks.core.windows import Coverage, Window
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class Finding(BaseModel):
+    """One thing the owner should know. ``key`` identifies the incident across nights."""
+
+    key: str
+    severity: Severity
+    title: str
+    detail: str = ""
+    evidence: dict[str, Any] = {}
+
+
+class AlertRef(BaseModel):
+    id: int
+    key: str
+    state: str
+    new: bool
+    delivery: str
+
+
+class DutyReport(BaseModel):
+    """The JSON output of every duty run (``steward run ... --format json``)."""
+
+    system: str
+    duty: Duty
+    window_start: datetime
+    window_end: datetime
+    status: CheckStatus
+    headline: str
+    findings: list[Finding] = []
+    metrics: dict[str, Any] = {}
+    coverage: str | None = None  # ``first..last`` of the days judged when the log covers only part of the window
+    report_path: str | None = None
+    flow_run_id: str | None = None
+    alerts: list[AlertRef] = Field(default_factory=list)
+
+    @property
+    def window(self) -> Window:
+        return Window(start=self.window_start, end=self.window_end)
+
+    def needs_attention(self) -> bool:
+        return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
+
+    def covering(self, coverage: Coverage) -> DutyReport:
+        """This report, saying which days it was judged on when the log covers only some of them."""
+        if not coverage.partial:
+            return self
+        return self.model_copy(update={"coverage": coverage.label(), "headline": f"{self.headline} — {coverage.note()}"})
+
+
+def not_judged(system: str, duty: Duty, window: Window, reason: str | None) -> DutyReport:
+    """A window the log cannot speak for (before its first row, in the future, today): skipped, with the reason.
+
+    No finding, so no alert: a day that has not happened (or predates the system) is no incident.
+    """
+    return DutyReport(system=system, duty=duty, window_start=window.start, window_end=window.end,
+                      status=CheckStatus.skipped, headline=f"Not judged: {reason}")
+
+
+def cap_findings(findings: list[Finding], limit: int = 20) -> list[Finding]:
+    """The first ``limit`` findings (already sorted by impact) and one info finding summarising the rest.
+
+    Keeps a report readable, an ops-store row small and a Slack message bounded however many routes,
+    categories or columns a log brings. The summary's key is the dropped keys' common ``:``-separated prefix
+    (or ``more``) followed by ``:more``, so the same overflow is the same incident across nights.
+    """
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    if len(findings) <= limit:
+        return list(findings)
+    kept, dropped = findings[:limit], findings[limit:]
+    parts = [f.key.split(":") for f in dropped]
+    prefix: list[str] = []
+    for segments in zip(*parts, strict=False):
+        if len(set(segments)) != 1:
+            break
+        prefix.append(segments[0])
+    if prefix and all(len(p) == len(prefix) for p in parts):  # every key identical: keep its kind only
+        prefix = prefix[:-1]
+    by_severity = {s: n for s in ("critical", "warning", "info") if (n := sum(f.severity == s for f in dropped))}
+    counts = ", ".join(f"{n} {s}" for s, n in by_severity.items())
+    summary = Finding(
+        key=f"{':'.join(prefix) or 'more'}:more",
+        severity="info",
+        title=f"{len(dropped)} more finding{'s' if len(dropped) != 1 else ''} not listed ({counts})",
+        detail=f"Only the first {limit} findings by impact are listed; the rest are summarised here.",
+        evidence={"count": len(dropped), "by_severity": by_severity},
+    )
+    return [*kept, summary]

@@ -1,0 +1,13 @@
+"""The owner's read-out after every audit (alerts go separately, through ``settle``)."""
+
+from __future__ import annotations
+
+from runbooks.spec import RunbookSpec
+from tasks.common.findings import DutyReport
+from tasks.slack.summary import post_summary
+from tasks.store.models import Delivery
+
+
+def send_summary(spec: RunbookSpec, report: DutyReport) -> Delivery:
+    title = f"Compliance audit · {spec.system} · {report.window.label()}: {report.headline}"
+    return post_summary(spec.owner, title, [f.title for f in report.findings], report.report_path)

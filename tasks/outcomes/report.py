@@ -1,0 +1,158 @@
+"""The outcome review's HTML report and artifact rows: trends per window, realised versus estimated, slices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from runbooks.spec import RunbookSpec
+from tasks.render.charts import lines
+from tasks.common.findings import DutyReport
+from tasks.render.html import html_table, report_path, write_html_report
+from tasks.store.database import open_store
+from tasks.store.models import CheckResult
+
+HISTORY_WINDOWS = 30
+_SHOWN = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc", "brier", "ece", "flag_rate",
+          "mae", "rmse", "bias", "resolution_rate", "escalation_rate", "failure_rate", "error_rate", "fallback_rate",
+          "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def segment_rows(report: DutyReport) -> list[dict[str, Any]]:
+    """One row per segment (total first): the Prefect table artifact and the report's slice table."""
+    segments = [report.metrics.get("total"), *report.metrics.get("slices", [])]
+    rows = []
+    for s in filter(None, segments):
+        row = {"segment": s["name"], "rows": s["rows"], "labelled": s["labelled"], "status": s["status"]}
+        row |= {k: _rounded(v) for k, v in s["metrics"].items() if k in _SHOWN}
+        row |= {k: round(v, 2) for k, v in s["business"].items() if not k.endswith("_per_day")}
+        row |= {f"est_{k}": _rounded(v) for k, v in s["estimated"].items() if not k.endswith("_per_day")}
+        row["note"] = s["note"]
+        rows.append(row)
+    return rows
+
+
+def judgement_rows(report: DutyReport) -> list[dict[str, Any]]:
+    return [{k: _rounded(j[k]) for k in ("segment", "metric", "bound", "limit", "value", "low", "high", "verdict")}
+            for j in report.metrics.get("judgements", [])]
+
+
+def _history(report: DutyReport) -> list[tuple[str, dict[str, Any]]]:
+    """(window label, metrics) for up to 30 stored windows ending with this one, oldest first."""
+    with open_store().session() as session:
+        rows = session.scalars(
+            select(CheckResult)
+            .where(CheckResult.system == report.system, CheckResult.duty == "outcomes",
+                   CheckResult.window_end < report.window_end)
+            .order_by(CheckResult.window_end.desc())
+            .limit(HISTORY_WINDOWS - 1)
+        ).all()
+    past = [(f"{r.window_start:%Y-%m-%d}", r.findings.get("metrics", {})) for r in reversed(rows)]
+    return [*past, (report.window.label(), report.metrics)]
+
+
+def _series(history: list[tuple[str, dict[str, Any]]], pick: Callable[[dict[str, Any]], float | None]) -> list[float | None]:
+    """One value per stored window; a gap where an older window lacks the metric (a runbook change, a skip)."""
+    values = []
+    for _, metrics in history:
+        try:
+            values.append(pick(metrics))
+        except (KeyError, TypeError, IndexError):
+            values.append(None)
+    return values
+
+
+def trend_sections(report: DutyReport, spec: RunbookSpec) -> dict[str, str]:
+    """Metric per window (realised solid, estimated dashed), business metrics, and each SLA metric per slice."""
+    assert spec.outcomes is not None
+    history = _history(report)
+    labels = [label for label, _ in history]
+    total = report.metrics.get("total") or {}
+    limits = {r.metric: r.min if r.min is not None else r.max for r in spec.outcomes.sla if r.slice in (None, "total")}
+    sections: dict[str, str] = {}
+    for metric in [m for m in total.get("metrics", {}) if m in _SHOWN][:6]:
+        series = {metric: _series(history, lambda m, k=metric: m["total"]["metrics"][k] if m.get("mature") else None)}
+        if metric in total.get("estimated", {}):
+            series[f"{metric} (estimated)"] = _series(history, lambda m, k=metric: m["total"]["estimated"][k])
+        sections[f"{metric} per window"] = lines(labels, series, limits.get(metric), dashed=(f"{metric} (estimated)",))
+    business = [k for k in total.get("business", {}) if not k.endswith("_per_day")]
+    if business:
+        series = {k: _series(history, lambda m, k=k: m["total"]["business"][k] if m.get("mature") else None)
+                  for k in business}
+        series |= {f"{k} (estimated)": _series(history, lambda m, k=k: None if m.get("mature") else m["total"]["estimated"][k])
+                   for k in business if k in total.get("estimated", {})}
+        sections[f"Business metrics per window ({spec.outcomes.currency})"] = lines(
+            labels, series, dashed=tuple(k for k in series if k.endswith("(estimated)")))
+    charted = {(r.metric, (r.slice or "").partition("=")[0]) for r in spec.outcomes.sla}
+    for metric, column in sorted(charted):
+        for col in [column] if column else spec.outcomes.slices:
+            names = [s["name"] for s in report.metrics.get("slices", []) if s["name"].startswith(f"{col}=")][:8]
+            series = {n: _series(history, lambda m, n=n, k=metric: _slice_value(m, n, k)) for n in names}
+            bound = next((r.min if r.min is not None else r.max for r in spec.outcomes.sla
+                          if r.metric == metric and (r.slice or col).partition("=")[0] == col), None)
+            if series:
+                sections[f"{metric} per {col} (judged slices; dashed: SLA)"] = lines(labels, series, bound)
+    return sections
+
+
+def _slice_value(metrics: dict[str, Any], name: str, key: str) -> float | None:
+    if not metrics.get("mature"):
+        return None
+    segment = next((s for s in metrics["slices"] if s["name"] == name), None)
+    if segment is None or segment["status"] != "judged":
+        return None
+    return segment["metrics"].get(key, segment["business"].get(key))
+
+
+def write_outcome_report(report: DutyReport, spec: RunbookSpec) -> Path:
+    sections = {"Findings": html_table([f.model_dump(include={"severity", "title", "detail"}) for f in report.findings])}
+    error = report.metrics.get("estimate_error")
+    if error:
+        sections["Label-free estimate versus realised (estimated − realised)"] = html_table(
+            [{k: round(v, 4) for k, v in error.items()}])
+    sections |= trend_sections(report, spec)
+    sections["SLA checks"] = html_table(judgement_rows(report))
+    sections[f"Segments (evaluation {report.metrics.get('evaluation')})"] = html_table(segment_rows(report))
+    return write_html_report(
+        report_path(report.system, "outcomes", report.window.label()),
+        f"Outcomes · {report.system} · {report.window.label()}",
+        report.headline,
+        sections,
+    )
+
+
+def demo_notes(reports: list[DutyReport]) -> list[str]:
+    """The outcome story across the demo's windows: first slice-only breach, refresh request, estimator error."""
+    lines = []
+    for r in sorted(reports, key=lambda r: r.window_end):
+        judged = r.metrics.get("judgements", [])
+        breached = {j["segment"] for j in judged if j["verdict"] == "breached"}
+        if breached and "total" not in breached:
+            lines.append(f"{r.window.label()}: breach on {', '.join(sorted(breached))} while the total holds"
+                         + _auc_change(r) + ": "
+                         + "; ".join(f.title + (f" — {f.detail}" if f.detail else "") for f in r.findings))
+            break
+    lines += [f"{r.window.label()}: {f.title}: {f.detail}" for r in reports for f in r.findings
+              if f.key == "sustained-breach"]
+    errors = [(r.window.label(), r.metrics["estimate_error"]["roc_auc"]) for r in reports
+              if "roc_auc" in (r.metrics.get("estimate_error") or {})]
+    if errors:
+        worst = max(errors, key=lambda e: abs(e[1]))
+        lines.append(f"label-free ROC AUC estimate vs realised on {len(errors)} mature windows: "
+                     f"max |error| {abs(worst[1]):.4f} ({worst[0]})")
+    return lines
+
+
+def _auc_change(report: DutyReport) -> str:
+    now = (report.metrics.get("total") or {}).get("metrics", {}).get("roc_auc")
+    before = ((report.metrics.get("reference") or {}).get("total") or {}).get("metrics", {}).get("roc_auc")
+    if now is None or before is None:
+        return ""
+    return f" (headline ROC AUC {now:.3f}, {now - before:+.4f} vs the reference period)".replace("-", "−")
