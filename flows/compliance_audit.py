@@ -26,7 +26,7 @@ from runbooks.spec import ComplianceSection, Duty, RunbookSpec
 from tasks.compliance import checks
 from tasks.compliance.notify import send_summary
 from tasks.compliance.report import build_report, check_rows, write_evidence_pack
-from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.io.outcomes import outcome_source
 from tasks.compliance.pii import Detector
@@ -139,7 +139,7 @@ def _publish(report: DutyReport) -> str:
     return str(path)
 
 
-@flow(name="compliance-audit", flow_run_name=run_namer("compliance", "last-7-days"), on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="compliance-audit", flow_run_name=run_namer("compliance", "last-7-days"), **failure_hooks(Duty.compliance))
 def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
     logger = get_run_logger()

@@ -23,7 +23,7 @@ from tasks.cost.data import load_aggregates
 from tasks.cost.report import top_lines, write_cost_report
 from tasks.cost.verdict import review
 from tasks.cost.spend import Period
-from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.core.retry import RETRY
 from tasks.slack.summary import post_summary
@@ -54,7 +54,7 @@ def _publish(report: DutyReport) -> str:
     return str(path)
 
 
-@flow(name="cost-review", flow_run_name=run_namer("cost", "last-month"), on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="cost-review", flow_run_name=run_namer("cost", "last-month"), **failure_hooks(Duty.cost))
 def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Review one month (default: the previous calendar month, UTC) of the system's spend."""
     logger = get_run_logger()

@@ -20,9 +20,10 @@ from prefect.runtime import flow_run
 from runbooks.spec import Duty, RunbookSpec
 from tasks.drift.report import column_rows, write_drift_report
 from tasks.drift.baseline import Baseline, create_baseline
-from tasks.drift.verdict import default_reference, insufficient_reference, judge, judged_days, monitored_columns
+from tasks.drift.data import monitored_columns
+from tasks.drift.verdict import default_reference, insufficient_reference, judge, judged_days
 from tasks.drift.data import WindowSummary, merge_all, split, summarise
-from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
 from tasks.core.errors import ConfigError
 from tasks.common.findings import DutyReport, not_judged
 from tasks.core.profiles import TableProfile
@@ -108,7 +109,7 @@ def _publish(report: DutyReport, baseline_label: str) -> str:
     return str(path)
 
 
-@flow(name="drift-check", flow_run_name=run_namer("drift", "yesterday"), on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="drift-check", flow_run_name=run_namer("drift", "yesterday"), **failure_hooks(Duty.drift))
 def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Judge one window (default: yesterday, UTC) of the log against the system's baseline.
 

@@ -31,7 +31,7 @@ from prefect.states import Completed, State
 
 from runbooks.spec import Duty, RefreshSection, RunbookSpec, SystemKind
 from tasks.approvals.workflow import CACHED, Decision, ask, await_decision
-from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
 from tasks.core.errors import StewardError
 from tasks.common.findings import DutyReport, Finding, not_judged
 from tasks.refresh.data import LABEL, read_labelled
@@ -42,7 +42,8 @@ from tasks.core.retry import RETRY
 from tasks.io.sources import read_window
 from tasks.store.database import open_store
 from tasks.store.golden import add_golden, choose_golden, golden_frame
-from tasks.store.models import ApprovalState, CheckStatus, ModelVersion
+from tasks.core.status import ApprovalState, CheckStatus
+from tasks.store.models import ModelVersion
 from tasks.store.registry import alias_version, record_metrics, register_version, set_alias
 from tasks.core.windows import Window, cover
 
@@ -224,7 +225,7 @@ OUTCOMES = {
 }
 
 
-@flow(name="model-refresh", flow_run_name=run_namer("refresh", "latest"), on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="model-refresh", flow_run_name=run_namer("refresh", "latest"), **failure_hooks(Duty.refresh))
 def model_refresh(system: str, window: str | None = None, runbooks: str | None = None,
                   approval_timeout_seconds: float | None = None) -> State:
     """Retrain and, if the gate passes and the owner approves, promote. ``window`` is the held-out window."""

@@ -16,7 +16,8 @@ from runbooks.spec import RunbookSpec
 from tasks.approvals.workflow import CACHED, ask, await_decision
 from tasks.core.errors import StewardError
 from tasks.store.database import open_store
-from tasks.store.models import ApprovalState, ModelVersion
+from tasks.core.status import ApprovalState
+from tasks.store.models import ModelVersion
 from tasks.store.registry import alias_version, previous_champion, set_alias
 
 

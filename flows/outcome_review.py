@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
-from tasks.common.duty import duty_failed, load_duty, log_start, run_namer, settle
+from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
 from tasks.core.errors import ConfigError
 from tasks.common.findings import DutyReport, not_judged
 from tasks.io.outcomes import load_outcome_frame, outcomes_arrived_until
@@ -122,7 +122,7 @@ def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: 
     return settle(report, catalog)
 
 
-@flow(name="outcome-review", flow_run_name=run_namer("outcomes", "default"), on_failure=[duty_failed], on_crashed=[duty_failed])
+@flow(name="outcome-review", flow_run_name=run_namer("outcomes", "default"), **failure_hooks(Duty.outcomes))
 def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
     """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
     catalog, spec = load_duty(system, Duty.outcomes, runbooks)

@@ -14,7 +14,8 @@ import yaml
 
 from deployments.receiver import Receiver, serve_in_background
 from tasks.store.database import open_store
-from tasks.store.models import ApprovalRequest, ApprovalState
+from tasks.core.status import ApprovalState
+from tasks.store.models import ApprovalRequest
 
 SECRET = "test-signing-secret"
 OWNER, BACKUP, OUTSIDER = "U04DANA0001", "U04LUIS0002", "U09MALLORY"

@@ -30,7 +30,8 @@ from tasks.slack.notifier import SLACK_FAILURES, SlackUnavailable, destination, 
 from tasks.store.approvals import (NotAuthorised, claim_reminder, decide, expire, overdue, pending_requests,
                                    request_approval, unannounced_requests)
 from tasks.store.database import open_store
-from tasks.store.models import ApprovalRequest, ApprovalState, utcnow
+from tasks.core.status import ApprovalState
+from tasks.store.models import ApprovalRequest, utcnow
 
 APPROVE, REJECT = "steward_approve", "steward_reject"
 GRACE_SECONDS = 60  # Prefect's own pause timeout only backs up Steward's expiry, never races it

@@ -14,7 +14,6 @@ from typing import Any
 from prefect import task
 from sqlalchemy.orm import Session
 
-from flows.registry import flow_name
 from runbooks.loader import Catalog, load_catalog
 from runbooks.spec import Duty, RunbookSpec
 from tasks.core.retry import RETRY
@@ -23,7 +22,8 @@ from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
 from tasks.core.errors import ConfigError
 from tasks.common.findings import AlertRef, DutyReport, Finding
-from tasks.store.models import Alert, CheckStatus, Delivery
+from tasks.core.status import CheckStatus, Delivery
+from tasks.store.models import Alert
 from tasks.store.results import record_result
 from tasks.io.sources import first_timestamp
 
@@ -151,17 +151,20 @@ def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, c
     return alert
 
 
-def duty_failed(flow: Any, flow_run: Any, state: Any) -> None:
-    """Prefect ``on_failure``/``on_crashed`` hook for every duty flow (never raises: it is the last resort)."""
-    from prefect.logging import get_logger
+def failure_hooks(duty: Duty) -> dict[str, list[Callable[[Any, Any, Any], None]]]:
+    """Prefect ``on_failure``/``on_crashed`` hooks for ``duty``'s flow: a run that could not finish alerts the owner."""
 
-    logger = get_logger("steward.failures")
-    params = flow_run.parameters or {}
-    try:
-        duty = next(d for d in Duty if flow.name == flow_name(d))
-        catalog = load_catalog(Path(params["runbooks"]) if params.get("runbooks") else None)
-        message = (state.message or state.name or "failed").strip().splitlines()[0]
-        alert = record_failed_run(params["system"], duty, message, str(flow_run.id), catalog)
-        logger.info("failure of %s recorded as alert #%s", flow_run.name, alert.id)
-    except Exception as exc:  # noqa: BLE001 - a hook must not mask the run's own failure
-        logger.error("could not record the failure of %s as an alert: %s", flow_run.name, type(exc).__name__)
+    def failed(_flow: Any, flow_run: Any, state: Any) -> None:
+        from prefect.logging import get_logger
+
+        logger = get_logger("steward.failures")
+        params = flow_run.parameters or {}
+        try:  # never raises: it is the last resort, and must not mask the run's own failure
+            catalog = load_catalog(Path(params["runbooks"]) if params.get("runbooks") else None)
+            message = (state.message or state.name or "failed").strip().splitlines()[0]
+            alert = record_failed_run(params["system"], duty, message, str(flow_run.id), catalog)
+            logger.info("failure of %s recorded as alert #%s", flow_run.name, alert.id)
+        except Exception as exc:  # noqa: BLE001
+            logger.error("could not record the failure of %s as an alert: %s", flow_run.name, type(exc).__name__)
+
+    return {"on_failure": [failed], "on_crashed": [failed]}

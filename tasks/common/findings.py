@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from runbooks.spec import Duty
-from tasks.store.models import CheckStatus
+from tasks.core.status import CheckStatus
 from tasks.core.windows import Coverage, Window
 
 Severity = Literal["critical", "warning", "info"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from runbooks.spec import RunbookSpec
 from tasks.common.findings import DutyReport
 from tasks.slack.summary import post_summary
-from tasks.store.models import Delivery
+from tasks.core.status import Delivery
 
 
 def send_summary(spec: RunbookSpec, report: DutyReport) -> Delivery:

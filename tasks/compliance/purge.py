@@ -24,7 +24,8 @@ from tasks.approvals.workflow import message_payload
 from tasks.slack.notifier import destination
 from tasks.store.approvals import request_approval
 from tasks.store.audit import append_audit
-from tasks.store.models import ApprovalRequest, ApprovalState, LogSeal, utcnow
+from tasks.core.status import ApprovalState
+from tasks.store.models import ApprovalRequest, LogSeal, utcnow
 
 ACTION = "purge"
 APPROVAL_TIMEOUT = timedelta(days=7)

@@ -18,7 +18,7 @@ from tasks.compliance.checks import Check
 from tasks.common.findings import DutyReport, cap_findings
 from tasks.render.html import html_table, report_path, write_html_report
 from tasks.compliance.seals import SealCheck
-from tasks.store.models import CheckStatus
+from tasks.core.status import CheckStatus
 from tasks.core.windows import Coverage
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-GENESIS = "0" * 64
 EMPTY_DAY = hashlib.sha256(b"").hexdigest()
 _TOMBSTONE = re.compile(r"^\[erased sha256:([0-9a-f]{64})\]$")
 
@@ -80,11 +79,6 @@ def day_hashes(frame: pd.DataFrame, timestamp: str, key: str, text_fields: Seque
         lines = "\n".join(group["key"] + " " + group["hash"])
         out[day] = (len(group), _sha256(lines))
     return out
-
-
-def seal_hash(prev_hash: str, system: str, log: str, day: date, rows: int, content_hash: str) -> str:
-    """A seal's own hash: it commits to the previous seal, so removing or editing one breaks the chain."""
-    return _sha256(json.dumps([prev_hash, system, log, day.isoformat(), rows, content_hash], separators=(",", ":")))
 
 
 class SealCheck(BaseModel):

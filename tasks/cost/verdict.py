@@ -20,7 +20,7 @@ from runbooks.spec import Duty, RunbookSpec
 from tasks.cost.savings import Recommendation, caching, easy_on_costly, prompt_bloat
 from tasks.cost.spend import Anomaly, Budget, Period, anomalies, budget, daily, priced, prices_for
 from tasks.common.findings import DutyReport, Finding, cap_findings, not_judged
-from tasks.store.models import CheckStatus
+from tasks.core.status import CheckStatus
 from tasks.render.html import money
 from tasks.core.windows import Coverage
 

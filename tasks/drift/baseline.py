@@ -8,7 +8,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from runbooks.spec import RunbookSpec
-from tasks.drift.verdict import build_baseline, monitored_columns
+from tasks.drift.data import monitored_columns
+from tasks.drift.verdict import build_baseline
 from tasks.core.errors import DataError
 from tasks.io.files import FileError, read_file
 from tasks.core.profiles import TableProfile

@@ -14,9 +14,22 @@ import numpy as np
 import pandas as pd
 
 from runbooks.spec import RunbookSpec
-from tasks.drift.verdict import monitored_columns
 from tasks.core.profiles import TableProfile, profile_table
 from tasks.core.windows import Window
+
+
+def feature_columns(spec: RunbookSpec) -> list[str]:
+    assert spec.drift is not None
+    return list(spec.drift.features or spec.source.columns.features)
+
+
+def prediction_columns(spec: RunbookSpec) -> list[str]:
+    columns = spec.source.columns
+    return [c for c in (columns.score, columns.decision) if c and c not in feature_columns(spec)]
+
+
+def monitored_columns(spec: RunbookSpec) -> list[str]:
+    return feature_columns(spec) + prediction_columns(spec)
 
 
 @dataclass(frozen=True)

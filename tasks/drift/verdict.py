@@ -6,33 +6,15 @@ Plain functions: the flow loads rows and the baseline, these decide.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from runbooks.spec import Duty, RunbookSpec
+from tasks.drift.data import WindowSummary, monitored_columns, prediction_columns
 from tasks.drift.stats import ColumnDrift, compare_profiles
 from tasks.common.findings import DutyReport, Finding, cap_findings
 from tasks.core.profiles import TableProfile, profile_table
-from tasks.store.models import CheckStatus
+from tasks.core.status import CheckStatus
 from tasks.core.windows import Coverage, Window
-
-if TYPE_CHECKING:
-    from tasks.drift.data import WindowSummary
-
-
-def feature_columns(spec: RunbookSpec) -> list[str]:
-    assert spec.drift is not None
-    return list(spec.drift.features or spec.source.columns.features)
-
-
-def prediction_columns(spec: RunbookSpec) -> list[str]:
-    columns = spec.source.columns
-    return [c for c in (columns.score, columns.decision) if c and c not in feature_columns(spec)]
-
-
-def monitored_columns(spec: RunbookSpec) -> list[str]:
-    return feature_columns(spec) + prediction_columns(spec)
 
 
 def rows_by_weekday(timestamps: pd.Series) -> dict[str, float]:

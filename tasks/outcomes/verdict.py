@@ -18,7 +18,7 @@ from tasks.common.findings import DutyReport, Finding
 from tasks.metrics.outcome import wilson_interval
 from tasks.outcomes.segments import ESTIMATED_METRICS, Segment, SegmentStatus, measure_segment
 from tasks.outcomes.windows import Maturity, OutcomePlan
-from tasks.store.models import CheckStatus
+from tasks.core.status import CheckStatus
 from tasks.core.windows import Window
 from tasks.render.html import currency_symbol
 

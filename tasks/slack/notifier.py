@@ -24,7 +24,8 @@ from slack_sdk.http_retry.state import RetryState
 from runbooks.spec import Owner
 from tasks.core.errors import Unavailable
 from tasks.store.database import secret_from_block
-from tasks.store.models import Alert, AlertState, Delivery
+from tasks.core.status import AlertState, Delivery
+from tasks.store.models import Alert
 
 SEVERITY_EMOJI = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from runbooks.spec import Owner
 from tasks.slack.notifier import SLACK_FAILURES, destination, slack_client, slack_config
-from tasks.store.models import Delivery
+from tasks.core.status import Delivery
 
 MAX_TEXT = 2900  # a Block Kit section holds 3,000 characters
 

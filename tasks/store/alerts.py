@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasks.store.models import Alert, AlertState, Delivery, utcnow
+from tasks.core.status import AlertState, Delivery
+
+from tasks.store.models import Alert, utcnow
 
 ACTIVE = (AlertState.open, AlertState.acknowledged)
 

@@ -10,7 +10,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from tasks.store.audit import append_audit
-from tasks.store.models import ApprovalRequest, ApprovalState, utcnow
+from tasks.core.status import ApprovalState
+from tasks.store.models import ApprovalRequest, utcnow
 
 
 class NotAuthorised(PermissionError):

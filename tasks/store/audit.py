@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tasks.core.chain import GENESIS, Link, broken_links as broken_chain_links, sha256_json
 from tasks.store.models import AuditEntry, utcnow
-
-GENESIS = "0" * 64
 
 
 def entry_hash(prev_hash: str, at: datetime, actor: str, system: str | None, action: str, details: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and a canonical JSON envelope of the entry."""
-    envelope = json.dumps(
-        {"prev": prev_hash, "at": at.isoformat(), "actor": actor, "system": system, "action": action, "details": details},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(envelope.encode()).hexdigest()
+    return sha256_json({"prev": prev_hash, "at": at.isoformat(), "actor": actor, "system": system, "action": action,
+                        "details": details}, sort_keys=True)
 
 
 def append_audit(
@@ -50,10 +42,6 @@ def append_audit(
 
 def broken_links(session: Session) -> list[int]:
     """Ids of entries whose hash or chain link does not verify (empty when intact)."""
-    broken, prev = [], GENESIS
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
-        expected = entry_hash(prev, entry.at, entry.actor, entry.system, entry.action, entry.details)
-        if entry.prev_hash != prev or entry.hash != expected:
-            broken.append(entry.id)
-        prev = entry.hash
-    return broken
+    return broken_chain_links(
+        Link(e.id, "audit", e.prev_hash, e.hash, entry_hash(e.prev_hash, e.at, e.actor, e.system, e.action, e.details))
+        for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id)))

@@ -7,12 +7,13 @@ models must match them (``tests/test_store.py`` checks there is no drift).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tasks.core.status import AlertState, ApprovalState, CheckStatus, Delivery  # noqa: F401 - re-exported
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -44,33 +45,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JsonType, list[Any]: JsonType}
 
-
-class CheckStatus(StrEnum):
-    healthy = "healthy"
-    attention = "attention"
-    failed = "failed"
-    skipped = "skipped"  # not judged: the window lies before the log's first row, in the future, or is today
-    no_data = "no_data"  # inside the log's life, yet the window holds no rows: never "healthy"
-
-
-class AlertState(StrEnum):
-    open = "open"
-    acknowledged = "acknowledged"
-    resolved = "resolved"
-
-
-class Delivery(StrEnum):
-    pending = "pending"
-    sent = "sent"
-    not_configured = "not_configured"
-    failed = "failed"
-
-
-class ApprovalState(StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-    expired = "expired"
 
 
 class CheckResult(Base):

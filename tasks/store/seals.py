@@ -8,8 +8,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasks.compliance.seals import GENESIS, seal_hash
+from tasks.core.chain import GENESIS, Link, broken_links, sha256_json
 from tasks.store.models import LogSeal
+
+
+def seal_hash(prev_hash: str, system: str, log: str, day: date, rows: int, content_hash: str) -> str:
+    """A seal's own hash: it commits to the previous seal, so removing or editing one breaks the chain."""
+    return sha256_json([prev_hash, system, log, day.isoformat(), rows, content_hash])
 
 
 def sealed_days(session: Session, system: str, log: str, days: Iterable[date]) -> dict[date, LogSeal]:
@@ -34,12 +39,7 @@ def add_seal(session: Session, system: str, log: str, day: date, rows: int, cont
 
 def broken_seal_links(session: Session, system: str) -> list[str]:
     """'log:day' of every seal whose hash or link to the previous seal does not verify."""
-    broken: list[str] = []
-    prev: dict[str, str] = {}
-    for seal in session.scalars(select(LogSeal).where(LogSeal.system == system).order_by(LogSeal.id)):
-        expected_prev = prev.get(seal.log, GENESIS)
-        expected = seal_hash(seal.prev_hash, seal.system, seal.log, seal.day, seal.rows, seal.content_hash)
-        if seal.prev_hash != expected_prev or seal.hash != expected:
-            broken.append(f"{seal.log}:{seal.day}")
-        prev[seal.log] = seal.hash
-    return broken
+    return broken_links(
+        Link(f"{s.log}:{s.day}", s.log, s.prev_hash, s.hash,
+             seal_hash(s.prev_hash, s.system, s.log, s.day, s.rows, s.content_hash))
+        for s in session.scalars(select(LogSeal).where(LogSeal.system == system).order_by(LogSeal.id)))

@@ -14,7 +14,8 @@ from deployments.receiver import Click, Receiver
 from runbooks.loader import load_catalog
 from tasks.approvals.workflow import ask, tend
 from tasks.store.database import open_store
-from tasks.store.models import ApprovalRequest, ApprovalState, AuditEntry
+from tasks.core.status import ApprovalState
+from tasks.store.models import ApprovalRequest, AuditEntry
 
 
 @pytest.fixture

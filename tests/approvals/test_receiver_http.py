@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from deployments.receiver import PATH, HttpReceiver, Limits, Receiver, serve_in_background
 from tasks.store.approvals import request_approval
 from tasks.store.database import open_store
-from tasks.store.models import ApprovalRequest, ApprovalState, AuditEntry
+from tasks.core.status import ApprovalState
+from tasks.store.models import ApprovalRequest, AuditEntry
 from approval_support import BACKUP, OWNER, SECRET, click, signed
 
 FAST = Limits(header_seconds=0.6, body_seconds=0.6, keep_alive_seconds=0.6)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from flows.drift_check import drift_check
 from tasks.store.database import open_store
-from tasks.store.models import Alert, AlertState
+from tasks.core.status import AlertState
+from tasks.store.models import Alert
 
 from conftest import DEMO_END, edited_runbooks
 

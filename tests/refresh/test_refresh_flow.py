@@ -28,7 +28,8 @@ from refresh_support import (  # noqa: F401 - shared helpers and fixtures
 )
 
 from tasks.store.database import open_store
-from tasks.store.models import ApprovalRequest, ApprovalState, AuditEntry
+from tasks.core.status import ApprovalState
+from tasks.store.models import ApprovalRequest, AuditEntry
 from tasks.store.registry import alias_history, alias_version, register_version, set_alias, versions
 
 

@@ -11,7 +11,8 @@ from runbooks.spec import Duty
 from tasks.common.duty import DutyReport, Finding, notify_owner, persist_report
 from tasks.slack.notifier import describe_destination
 from tasks.store.database import Store
-from tasks.store.models import Alert, CheckStatus, Delivery
+from tasks.core.status import CheckStatus, Delivery
+from tasks.store.models import Alert
 
 from conftest import REPO
 

@@ -6,7 +6,7 @@ import pytest
 
 from runbooks.loader import default_runbooks_dir, load_catalog
 from tasks.slack.summary import post_summary
-from tasks.store.models import Delivery
+from tasks.core.status import Delivery
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from tasks.store.alerts import acknowledge, active_alerts, raise_alert, resolve_
 from tasks.store.approvals import NotAuthorised, decide, request_approval
 from tasks.store.audit import append_audit, broken_links
 from tasks.store.database import Store, StoreUnavailable, open_store
-from tasks.store.models import Alert, AlertState, AuditEntry, Base, CheckResult, Delivery
+from tasks.core.status import AlertState, Delivery
+from tasks.store.models import Alert, AuditEntry, Base, CheckResult
 from tasks.store.registry import alias_history, alias_version, register_version, set_alias
 from tasks.store.results import latest_results, record_result
 
