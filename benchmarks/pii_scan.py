@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.drift_vs_peers import BENCH_DIR, ensure_peers_venv, machine_info, measure  # noqa: E402
-from deployments.demo.simulator import _PII, simulate_support  # noqa: E402
+from deployments.demo.simulator import PLANTED_PII, simulate_support  # noqa: E402
 from tasks.compliance.pii import luhn_valid  # noqa: E402
 
 PEERS_VENV = BENCH_DIR / ".venv-peers-pii"
@@ -76,7 +76,7 @@ def generate(rows: int, seed: int = 5) -> tuple[list[str], set[int]]:
     """(messages, positions of the rows holding real PII)."""
     rng = np.random.default_rng(seed)
     texts = simulate_support(date(2026, 11, 21), days=30, per_day=max(1, rows // 30))[0]["user_message"].tolist()[:rows]
-    planted_values = [v for _, values in _PII.values() for v in values]
+    planted_values = [v for _, values in PLANTED_PII.values() for v in values]
     truth = {i for i, t in enumerate(texts) if any(v in t for v in planted_values)}
     for i in range(len(texts)):
         roll = rng.random()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from rich.console import Console
 
-from deployments.demo.simulator import _PII, SUPPORT_SYSTEM
+from deployments.demo.simulator import PLANTED_PII, SUPPORT_SYSTEM
 from tasks.common.findings import DutyReport
 from tasks.store.database import steward_home
 from tasks.core.windows import Window
@@ -22,7 +22,7 @@ def _bounds(window: Window) -> tuple[str, str]:
 def versus_planted(reports: list[DutyReport], console: Console) -> None:
     """For support-assistant's latest audit: rows with PII found vs planted, rows without model version vs the log."""
     report = [r for r in reports if r.system == SUPPORT_SYSTEM][-1]
-    planted = [v for _, values in _PII.values() for v in values]
+    planted = [v for _, values in PLANTED_PII.values() for v in values]
     leaked = " and (" + " or ".join("instr(user_message, ?) > 0" for _ in planted) + ")"
     with sqlite3.connect(steward_home() / "demo.db") as db:
         leaks = db.execute(f"select count(*) {_IN}{leaked}", (*_bounds(report.window), *planted)).fetchone()[0]

@@ -15,7 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import select
 
-from deployments.demo.simulator import _PII
+from deployments.demo.simulator import PLANTED_PII
 from flows.compliance_audit import compliance_audit
 from tasks.compliance.seals import erased_text
 from tasks.store.database import open_store
@@ -25,7 +25,7 @@ from conftest import REPO
 from cli_support import steward
 
 WEEK = "2026-11-15..2026-11-21"
-PLANTED = [v for _, values in _PII.values() for v in values]
+PLANTED = [v for _, values in PLANTED_PII.values() for v in values]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from deployments.demo.simulator import _PII, simulate_support
+from deployments.demo.simulator import PLANTED_PII, simulate_support
 from runbooks.spec import NationalId
 from tasks.compliance.pii import Detector, luhn_valid, mask, mod97_valid
 
@@ -101,7 +101,7 @@ def test_scan_maps_hits_to_rows_with_masked_samples() -> None:
 
 def test_every_planted_leak_is_found_and_nothing_else() -> None:
     interactions, _ = simulate_support(date(2026, 11, 21), days=90, per_day=160)
-    planted = {v for _, values in _PII.values() for v in values}
+    planted = {v for _, values in PLANTED_PII.values() for v in values}
     texts = interactions["user_message"].tolist()
     leaked = {i for i, t in enumerate(texts) if any(v in t for v in planted)}
     assert len(leaked) > 20

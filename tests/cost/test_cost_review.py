@@ -150,12 +150,12 @@ def test_sql_pushdown_equals_pandas_on_sqlite(demo_home) -> None:
 
 @pytest.mark.parametrize("column_type", ["timestamp", "timestamptz"])
 def test_sql_pushdown_equals_pandas_on_postgresql(demo_home, postgres_url, frames, column_type) -> None:
-    from deployments.demo.simulator import _naive_utc  # the simulator's own SQL representation
+    from deployments.demo.simulator import naive_utc  # the simulator's own SQL representation
 
     engine = create_engine(postgres_url)
     with engine.begin() as connection:
         october = frames[frames["ts"].dt.month == 10].drop(columns="day")
-        (october if column_type == "timestamptz" else _naive_utc(october)).to_sql(
+        (october if column_type == "timestamptz" else naive_utc(october)).to_sql(
             "support_interactions", connection, index=False)
         # A session in another zone must not move calls across midnight.
         connection.exec_driver_sql(f'ALTER DATABASE "{engine.url.database}" SET timezone = \'America/Los_Angeles\'')
@@ -174,10 +174,10 @@ def test_sql_pushdown_equals_pandas_on_postgresql(demo_home, postgres_url, frame
 def test_logged_cost_wins_over_tokens_in_both_paths(tmp_path, frames) -> None:
     calls = frames[frames["ts"].dt.month == 10].drop(columns="day").head(2000).copy()
     calls["cost"] = [0.01 if i % 2 else None for i in range(len(calls))]  # half the calls carry their bill
-    from deployments.demo.simulator import _naive_utc
+    from deployments.demo.simulator import naive_utc
 
     url = f"sqlite:///{tmp_path / 'billed.db'}"
-    _naive_utc(calls).to_sql("support_interactions", url, index=False)
+    naive_utc(calls).to_sql("support_interactions", url, index=False)
     spec = support(success_outcome=None)
     source = spec.source.model_copy(update={"url": url, "outcomes": None,
                                             "columns": spec.source.columns.model_copy(update={"cost": "cost"})})
@@ -228,7 +228,7 @@ def test_demo_notes_show_each_story_finding_in_its_first_month() -> None:
 
 def test_duplicate_and_empty_outcomes_count_each_call_once_in_both_paths(tmp_path, demo_home, frames) -> None:
     """A request with two outcome rows (a correction) must not double its calls; a NULL outcome is no outcome."""
-    from deployments.demo.simulator import _naive_utc
+    from deployments.demo.simulator import naive_utc
 
     calls = frames[frames["ts"].dt.month == 10].drop(columns="day").head(500)
     outcomes = pd.read_sql_table("support_outcomes", f"sqlite:///{demo_home / 'demo.db'}")
@@ -237,7 +237,7 @@ def test_duplicate_and_empty_outcomes_count_each_call_once_in_both_paths(tmp_pat
     emptied = outcomes.iloc[40:60].assign(resolved=None)  # 20 requests whose outcome is not known
     outcomes = pd.concat([corrected, emptied, outcomes.iloc[60:], outcomes.head(40)])
     url = f"sqlite:///{tmp_path / 'dup.db'}"
-    _naive_utc(calls).to_sql("support_interactions", url, index=False)
+    naive_utc(calls).to_sql("support_interactions", url, index=False)
     outcomes.to_sql("support_outcomes", url, index=False)
     spec = support()
     spec = spec.model_copy(update={"source": spec.source.model_copy(update={"url": url})})

@@ -77,10 +77,10 @@ def test_a_quiet_window_inside_the_logs_life_is_no_data(demo_home) -> None:
 
 def _log(tmp_path, calls: pd.DataFrame):
     """``support`` reading ``calls`` from a SQLite file of its own, without outcomes."""
-    from deployments.demo.simulator import _naive_utc
+    from deployments.demo.simulator import naive_utc
 
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    _naive_utc(calls).to_sql("support_interactions", url, index=False)
+    naive_utc(calls).to_sql("support_interactions", url, index=False)
     spec = support(success_outcome=None)
     return spec.model_copy(update={"source": spec.source.model_copy(update={"url": url, "outcomes": None})})
 
