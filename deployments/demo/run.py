@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 
+from deployments.demo.notes import demo_notes
 from deployments.demo.owner import owner_approves
 from flows.registry import available, duty_flow
 from runbooks.loader import default_runbooks_dir, load_catalog
@@ -100,19 +101,6 @@ def _attempt(system: str, duty: Duty, window: str, run: Callable[[], DutyReport]
         return None
 
 
-def _notes(duty: Duty, reports: list[DutyReport]) -> list[str]:
-    """Extra summary lines a duty wants the demo to show (its story across windows)."""
-    if duty is Duty.outcomes:
-        from tasks.outcomes.report import demo_notes
-
-        return demo_notes(reports)
-    if duty is Duty.cost:
-        from tasks.cost.report import demo_notes as cost_notes
-
-        return cost_notes(reports)
-    return []
-
-
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
     from deployments.demo.simulator import incidents, write_demo_database
 
@@ -177,7 +165,7 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
                 console.print(f"    {duty.value:<10} {r.window.label()}  {r.status.value:<9} {r.headline}", markup=False)
                 console.print(f"    {'':<10} report: {r.report_path}", markup=False)
         for duty in catalog.get(system).duties():
-            for line in _notes(duty, [r for r in reports if r.system == system and r.duty is duty]):
+            for line in demo_notes(duty, [r for r in reports if r.system == system and r.duty is duty]):
                 console.print(f"    {'':<10} {line}", markup=False)
         missing = [d.value for d in catalog.get(system).duties() if not available(d)]
         if missing:

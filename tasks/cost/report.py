@@ -51,19 +51,3 @@ def write_cost_report(report: DutyReport) -> Path:
 
 def _days(first: str, last: str, by_day: list[dict[str, Any]]) -> list[str]:
     return [d["day"] for d in by_day if first <= d["day"] <= last]
-
-
-# The findings that answer "where did the money go": what the demo shows against its injected incidents.
-STORY_FINDINGS = ("prompt-bloat", "anomalous-days", "costly-model-on-easy")
-
-
-def demo_notes(reports: list[DutyReport]) -> list[str]:
-    """Each kind of cost finding in the first month it appears, with its magnitude."""
-    lines, seen = [], set()
-    for report in sorted(reports, key=lambda r: r.window_start):
-        for finding in report.findings:
-            kind = finding.key.split(":", 1)[0]
-            if kind in STORY_FINDINGS and kind not in seen:
-                seen.add(kind)
-                lines.append(f"{report.window_start:%Y-%m}: {finding.title}")
-    return lines

@@ -126,33 +126,3 @@ def write_outcome_report(report: DutyReport, spec: RunbookSpec) -> Path:
         report.headline,
         sections,
     )
-
-
-def demo_notes(reports: list[DutyReport]) -> list[str]:
-    """The outcome story across the demo's windows: first slice-only breach, refresh request, estimator error."""
-    lines = []
-    for r in sorted(reports, key=lambda r: r.window_end):
-        judged = r.metrics.get("judgements", [])
-        breached = {j["segment"] for j in judged if j["verdict"] == "breached"}
-        if breached and "total" not in breached:
-            lines.append(f"{r.window.label()}: breach on {', '.join(sorted(breached))} while the total holds"
-                         + _auc_change(r) + ": "
-                         + "; ".join(f.title + (f" — {f.detail}" if f.detail else "") for f in r.findings))
-            break
-    lines += [f"{r.window.label()}: {f.title}: {f.detail}" for r in reports for f in r.findings
-              if f.key == "sustained-breach"]
-    errors = [(r.window.label(), r.metrics["estimate_error"]["roc_auc"]) for r in reports
-              if "roc_auc" in (r.metrics.get("estimate_error") or {})]
-    if errors:
-        worst = max(errors, key=lambda e: abs(e[1]))
-        lines.append(f"label-free ROC AUC estimate vs realised on {len(errors)} mature windows: "
-                     f"max |error| {abs(worst[1]):.4f} ({worst[0]})")
-    return lines
-
-
-def _auc_change(report: DutyReport) -> str:
-    now = (report.metrics.get("total") or {}).get("metrics", {}).get("roc_auc")
-    before = ((report.metrics.get("reference") or {}).get("total") or {}).get("metrics", {}).get("roc_auc")
-    if now is None or before is None:
-        return ""
-    return f" (headline ROC AUC {now:.3f}, {now - before:+.4f} vs the reference period)".replace("-", "−")

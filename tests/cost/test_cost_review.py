@@ -212,7 +212,7 @@ def test_demo_notes_show_each_story_finding_in_its_first_month() -> None:
     from datetime import UTC, datetime
 
     from runbooks.spec import Duty
-    from tasks.cost.report import demo_notes
+    from deployments.demo.notes import cost_notes
     from tasks.common.findings import DutyReport, Finding
 
     def month(m: int, *keys: str) -> DutyReport:
@@ -222,7 +222,7 @@ def test_demo_notes_show_each_story_finding_in_its_first_month() -> None:
 
     reports = [month(11, "prompt-bloat:v3:billing", "anomalous-days:2026-11-08", "budget"),
                month(10, "prompt-bloat:v3:billing", "prompt-caching:technical:gpt-4o")]
-    assert demo_notes(reports) == ["2026-10: prompt-bloat:v3:billing in 10",
+    assert cost_notes(reports) == ["2026-10: prompt-bloat:v3:billing in 10",
                                    "2026-11: anomalous-days:2026-11-08 in 11"]
 
 
