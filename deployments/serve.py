@@ -133,7 +133,7 @@ def target_api_url() -> str:
     under ``$STEWARD_HOME``, so nothing needs exporting."""
     from prefect.settings import PREFECT_API_URL
 
-    from deployments.up import recorded_server
+    from deployments.server_record import recorded_server
 
     if not PREFECT_API_URL.value() and (record := recorded_server()):
         return record.api_url

@@ -19,13 +19,10 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
-
 from deployments.plan import DeploymentPlan
+from deployments.server_record import RECORD, ServerRecord, recorded_server
 from tasks.core.errors import StewardError
 from tasks.store.database import redact, steward_home
-
-RECORD = "up.json"
 
 
 class ServerStartFailed(StewardError):
@@ -83,25 +80,6 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
-
-
-class ServerRecord(BaseModel):
-    """What a running ``steward up`` leaves in its home for other commands: where its server answers."""
-
-    api_url: str
-    pid: int
-    receiver_url: str | None = None
-
-
-def recorded_server(home: Path | None = None) -> ServerRecord | None:
-    """The server a live ``steward up`` recorded under ``$STEWARD_HOME``; None without one (or when its
-    process has died without removing the record)."""
-    try:
-        record = ServerRecord.model_validate_json((home or steward_home()).joinpath(RECORD).read_text())
-        os.kill(record.pid, 0)
-    except (OSError, ValidationError):  # no record, an unreadable one, or a process that is gone
-        return None
-    return record
 
 
 def use_api_everywhere(api: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from deployments.cli import _period
+from deployments.cli.duties import _period
 from tasks.core.errors import StewardError, WindowError
 from tasks.core.windows import Window
 

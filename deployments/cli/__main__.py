@@ -1,0 +1,5 @@
+"""``python -m deployments.cli``."""
+
+from deployments.cli import main
+
+main()
