@@ -19,25 +19,25 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from runbooks.spec import ComplianceSection, Duty, RunbookSpec
-from tasks.compliance import checks
-from tasks.compliance.notify import send_summary
-from tasks.compliance.report import build_report, check_rows, write_evidence_pack
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
-from tasks.io.outcomes import outcome_source
+from tasks.common.publish import publish
+from tasks.compliance import checks
+from tasks.compliance.notify import send_summary
 from tasks.compliance.pii import Detector
-from tasks.core.retry import RETRY
-from tasks.compliance.seals import SealCheck
+from tasks.compliance.report import build_report, check_rows, write_evidence_pack
 from tasks.compliance.sealing import AUDIT, DECISIONS, audit_rows, seal_and_verify, window_days
+from tasks.compliance.seals import SealCheck
+from tasks.core.retry import RETRY
+from tasks.core.windows import Coverage, Window, cover
+from tasks.io.outcomes import outcome_source
 from tasks.io.sources import count_null_timestamps, log_columns, read_window
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
 from tasks.store.seals import broken_seal_links
-from tasks.core.windows import Coverage, Window, cover
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -126,17 +126,6 @@ def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) ->
             "regulation": (spec.compliance.regulation if spec.compliance else None) or "-", "flow_run_id": flow_run_id}
 
 
-def _publish(report: DutyReport) -> str:
-    path = write_evidence_pack(report, datetime.now(UTC))
-    key = f"compliance-{report.system}"
-    create_table_artifact(key=key, table=check_rows(report), description=report.headline)
-    create_markdown_artifact(
-        key=f"{key}-summary",
-        markdown=f"# Compliance · {report.system} · {report.window.label()}\n\n**{report.headline}**\n\n"
-        + "\n".join(f"- [{f.evidence['verdict']}] {f.title}" for f in report.findings)
-        + f"\n\nEvidence pack: `{path}` and `{Path(path).with_suffix('.json')}`",
-    )
-    return str(path)
 
 
 @flow(name="compliance-audit", flow_run_name=run_namer("compliance", "last-7-days"), **failure_hooks(Duty.compliance))
@@ -161,7 +150,10 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     tamper = checks.tamper(seals, *chain_breaks(system), spec.compliance.regulation)
     found = [*run_checks(spec, spec.compliance, log, history, linkage, covered.end, untimed), tamper]
     report = build_report(spec, coverage, found, seals, scope(spec, coverage, len(log), str(flow_run.id)))
-    report = report.model_copy(update={"report_path": _publish(report), "flow_run_id": flow_run.id})
+    pack = write_evidence_pack(report, datetime.now(UTC))
+    report = publish(report, pack, check_rows(report),
+                     bullets=[f"[{f.evidence['verdict']}] {f.title}" for f in report.findings],
+                     note=f"Evidence pack: `{pack}` and `{Path(pack).with_suffix('.json')}`")
     report = settle(report, catalog)
     send_summary(spec, report)
     logger.info("%s compliance: %s", system, report.headline)

@@ -15,19 +15,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.runtime import flow_run
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.cost.data import load_aggregates
-from tasks.cost.report import top_lines, write_cost_report
-from tasks.cost.verdict import review
-from tasks.cost.spend import Period
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
+from tasks.common.publish import publish
 from tasks.core.retry import RETRY
-from tasks.slack.summary import post_summary
 from tasks.core.windows import Coverage, Window, cover
+from tasks.cost.data import load_aggregates
+from tasks.cost.report import model_rows, top_lines, write_cost_report
+from tasks.cost.spend import Period
+from tasks.cost.verdict import review
+from tasks.slack.summary import post_summary
 
 
 def previous_month(today: date) -> Window:
@@ -40,18 +39,6 @@ def load_month(spec: RunbookSpec, coverage: Coverage, today: date) -> pd.DataFra
     return load_aggregates(spec, Window(start=start, end=end))
 
 
-def _publish(report: DutyReport) -> str:
-    path = write_cost_report(report)
-    key = f"cost-{report.system}"
-    rows = [{k: r[k] for k in ("model", "calls", "cost", "share", "unpriced_calls", "latency_ms_mean")}
-            for r in report.metrics.get("by_model", [])]
-    create_table_artifact(key=key, table=rows or [{"model": "-"}], description=report.headline)
-    create_markdown_artifact(
-        key=f"{key}-summary",
-        markdown=f"# Cost review · {report.system} · {report.window.label()}\n\n"
-        + "\n".join(f"- {line}" for line in top_lines(report)) + f"\n\nReport: `{path}`",
-    )
-    return str(path)
 
 
 @flow(name="cost-review", flow_run_name=run_namer("cost", "last-month"), **failure_hooks(Duty.cost))
@@ -69,7 +56,7 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
         return report
     aggregates = load_month(spec, coverage, today)
     report = review(spec, coverage, aggregates, today)
-    report = report.model_copy(update={"report_path": _publish(report), "flow_run_id": flow_run.id})
+    report = publish(report, write_cost_report(report), model_rows(report), bullets=top_lines(report))
     report = settle(report, catalog)
     delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report),
                             report.report_path)

@@ -13,25 +13,24 @@ import os
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
-from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.drift.report import column_rows, write_drift_report
-from tasks.drift.baseline import Baseline, create_baseline
-from tasks.drift.data import monitored_columns
-from tasks.drift.verdict import default_reference, insufficient_reference, judge, judged_days
-from tasks.drift.data import WindowSummary, merge_all, split, summarise
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.core.errors import ConfigError
 from tasks.common.findings import DutyReport, not_judged
+from tasks.common.publish import publish
+from tasks.core.errors import ConfigError
 from tasks.core.profiles import TableProfile
 from tasks.core.retry import RETRY
+from tasks.core.windows import Window, cover, midnight
+from tasks.drift.baseline import Baseline, create_baseline
+from tasks.drift.data import WindowSummary, merge_all, monitored_columns, split, summarise
+from tasks.drift.report import column_rows, write_drift_report
+from tasks.drift.verdict import default_reference, insufficient_reference, judge, judged_days
 from tasks.io.sources import count_rows, read_window
 from tasks.store.baselines import current_baseline
 from tasks.store.database import open_store
-from tasks.core.windows import Window, cover, midnight
 
 
 @task(**RETRY)
@@ -96,17 +95,6 @@ def load_window(spec: RunbookSpec, window: Window, baseline: TableProfile) -> Wi
     return summarise_partitions.with_options(task_runner=runner)(spec=spec, window=window, parts=parts, baseline=baseline)
 
 
-def _publish(report: DutyReport, baseline_label: str) -> str:
-    path = write_drift_report(report, baseline_label)
-    rows = column_rows(report)
-    key = f"drift-{report.system}"
-    create_table_artifact(key=key, table=rows or [{"name": "-"}], description=report.headline)
-    create_markdown_artifact(
-        key=f"{key}-summary",
-        markdown=f"# Drift · {report.system} · {report.window.label()}\n\n**{report.headline}**\n\n"
-        + "\n".join(f"- {f.title}" for f in report.findings) + f"\n\nBaseline {baseline_label}. Report: `{path}`",
-    )
-    return str(path)
 
 
 @flow(name="drift-check", flow_run_name=run_namer("drift", "yesterday"), **failure_hooks(Duty.drift))
@@ -134,7 +122,8 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
             current = load_window(spec, days.covered, baseline.profile)
             logger.info("%s: %s rows in %s against baseline %s", system, current.rows, days.covered.label(), baseline.label)
             report = judge(spec, judged, baseline.profile, baseline.rows_by_weekday, current, baseline.version, days)
-            report = report.model_copy(update={"report_path": _publish(report, baseline.label)})
+            report = publish(report, write_drift_report(report, baseline.label), column_rows(report),
+                             note=f"Baseline {baseline.label}.")
     report = settle(report.model_copy(update={"flow_run_id": flow_run.id}), catalog)
     logger.info("%s drift: %s", system, report.headline)
     return report

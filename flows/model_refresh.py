@@ -25,27 +25,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import deployment, flow_run
 from prefect.states import Completed, State
 
 from runbooks.spec import Duty, RefreshSection, RunbookSpec, SystemKind
 from tasks.approvals.workflow import CACHED, Decision, ask, await_decision
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.core.errors import StewardError
 from tasks.common.findings import DutyReport, Finding, not_judged
-from tasks.refresh.data import LABEL, read_labelled
+from tasks.common.publish import publish
+from tasks.core.errors import StewardError
+from tasks.core.retry import RETRY
+from tasks.core.status import ApprovalState, CheckStatus
+from tasks.core.windows import Window, cover
+from tasks.io.sources import read_window
 from tasks.refresh.artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
+from tasks.refresh.data import LABEL, read_labelled
 from tasks.refresh.evaluate import Comparison, judge_versions, metric_rows
 from tasks.refresh.report import approval_blocks, headline, write_refresh_report
-from tasks.core.retry import RETRY
-from tasks.io.sources import read_window
 from tasks.store.database import open_store
 from tasks.store.golden import add_golden, choose_golden, golden_frame
-from tasks.core.status import ApprovalState, CheckStatus
 from tasks.store.models import ModelVersion
 from tasks.store.registry import alias_version, record_metrics, register_version, set_alias
-from tasks.core.windows import Window, cover
 
 
 class RefreshConfigError(StewardError):
@@ -208,13 +208,6 @@ def promote(spec: RunbookSpec, version: int, decision: Decision) -> None:
                   reason=decision.reason, approval_id=decision.request_id)
 
 
-def _publish(report: DutyReport, comparison: Comparison) -> None:
-    key = f"refresh-{report.system}"
-    create_table_artifact(key=key, table=metric_rows(comparison.champion, comparison.challenger),
-                          description=report.headline)
-    create_markdown_artifact(key=f"{key}-summary", markdown=(
-        f"# Refresh · {report.system} · {report.window.label()}\n\n**{report.headline}**\n\n"
-        + "\n".join(f"- {f.title}" for f in report.findings) + f"\n\nReport: `{report.report_path}`"))
 
 
 OUTCOMES = {
@@ -281,7 +274,7 @@ def _person(spec: RunbookSpec, slack_user_id: str | None) -> str:
 
 
 def _finish(report: DutyReport, comparison: Comparison, catalog: Any, state_name: str) -> State:
-    _publish(report, comparison)
+    report = publish(report, report.report_path, metric_rows(comparison.champion, comparison.challenger))
     report = settle(report, catalog)
     get_run_logger().info("%s refresh: %s", report.system, report.headline)
     return Completed(name=state_name, message=report.headline, data=report)

@@ -15,8 +15,8 @@ from runbooks.loader import load_catalog
 from runbooks.spec import RunbookSpec
 from tasks.approvals.workflow import CACHED, ask, await_decision
 from tasks.core.errors import StewardError
-from tasks.store.database import open_store
 from tasks.core.status import ApprovalState
+from tasks.store.database import open_store
 from tasks.store.models import ModelVersion
 from tasks.store.registry import alias_version, previous_champion, set_alias
 

@@ -15,22 +15,22 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.core.errors import ConfigError
 from tasks.common.findings import DutyReport, not_judged
+from tasks.common.publish import publish
+from tasks.core.errors import ConfigError
+from tasks.core.retry import RETRY
+from tasks.core.windows import Window, cover
 from tasks.io.outcomes import load_outcome_frame, outcomes_arrived_until
 from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
 from tasks.outcomes.report import judgement_rows, segment_rows, write_outcome_report
 from tasks.outcomes.verdict import review
 from tasks.outcomes.windows import default_windows, plan_windows, prior_streak, stored_estimate
-from tasks.core.retry import RETRY
 from tasks.store.database import open_store
-from tasks.core.windows import Window, cover
 
 REFRESH_DEPLOYMENT = "model-refresh/{system}"
 
@@ -78,20 +78,6 @@ def request_refresh(spec: RunbookSpec, report: DutyReport) -> str:
     return f"started {name} (flow run {run.id})"
 
 
-def _publish(report: DutyReport, spec: RunbookSpec) -> str:
-    path = write_outcome_report(report, spec)
-    key = f"outcomes-{report.system}"
-    create_table_artifact(key=key, table=segment_rows(report) or [{"segment": "-"}], description=report.headline)
-    checks = "\n".join(f"| {r['segment']} | {r['metric']} | {r['bound']} {r['limit']} | {r['value']} | {r['verdict']} |"
-                       for r in judgement_rows(report))
-    create_markdown_artifact(
-        key=f"{key}-summary",
-        markdown=f"# Outcomes · {report.system} · {report.window.label()}\n\n**{report.headline}**\n\n"
-        + "\n".join(f"- [{f.severity}] {f.title}" for f in report.findings)
-        + (f"\n\n| segment | metric | SLA | value | verdict |\n|---|---|---|---|---|\n{checks}" if checks else "")
-        + f"\n\nReport: `{path}`",
-    )
-    return str(path)
 
 
 def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: datetime | None,
@@ -118,7 +104,11 @@ def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: 
     if any(f.key == "sustained-breach" for f in report.findings):
         sustained = report.findings[0].model_copy(update={"detail": request_refresh(spec, report)})
         report = report.model_copy(update={"findings": [sustained, *report.findings[1:]]})
-    report = report.model_copy(update={"report_path": _publish(report, spec), "flow_run_id": flow_run.id})
+    checks = "\n".join(f"| {r['segment']} | {r['metric']} | {r['bound']} {r['limit']} | {r['value']} | {r['verdict']} |"
+                       for r in judgement_rows(report))
+    report = publish(report, write_outcome_report(report, spec), segment_rows(report),
+                     bullets=[f"[{f.severity}] {f.title}" for f in report.findings],
+                     note=f"| segment | metric | SLA | value | verdict |\n|---|---|---|---|---|\n{checks}\n" if checks else "")
     return settle(report, catalog)
 
 

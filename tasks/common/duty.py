@@ -16,16 +16,17 @@ from sqlalchemy.orm import Session
 
 from runbooks.loader import Catalog, load_catalog
 from runbooks.spec import Duty, RunbookSpec
+from tasks.common.findings import AlertRef, DutyReport, Finding
+from tasks.core.errors import ConfigError
 from tasks.core.retry import RETRY
+from tasks.core.status import CheckStatus, Delivery
+from tasks.io.sources import first_timestamp
 from tasks.slack.notifier import deliver, destination, slack_client, slack_config
 from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
-from tasks.core.errors import ConfigError
-from tasks.common.findings import AlertRef, DutyReport, Finding
-from tasks.core.status import CheckStatus, Delivery
 from tasks.store.models import Alert
 from tasks.store.results import record_result
-from tasks.io.sources import first_timestamp
+
 
 def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
     """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""

@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tasks.render.charts import daily_bars, share_bars
 from tasks.common.findings import DutyReport
+from tasks.render.charts import daily_bars, share_bars
 from tasks.render.html import html_table, money, report_path, write_html_report
 
 TOP_FINDINGS = 3
+
+
+def model_rows(report: DutyReport) -> list[dict[str, object]]:
+    """Spend per model: the cost review's table in the Prefect UI."""
+    return [{k: r[k] for k in ("model", "calls", "cost", "share", "unpriced_calls", "latency_ms_mean")}
+            for r in report.metrics.get("by_model", [])]
 
 
 def top_lines(report: DutyReport) -> list[str]:
