@@ -1,0 +1,3 @@
+"""Asking the accountable owner and waiting for the decision: request, reminders, expiry, the sweep."""
+
+__all__ = ["workflow"]

@@ -1,0 +1,3 @@
+"""Decision-quality metrics shared by the outcome review and the refresh gate."""
+
+__all__ = ["classifier", "outcome"]

@@ -1,0 +1,3 @@
+"""HTML pages and charts for every report."""
+
+__all__ = ["charts", "html"]
