@@ -9,8 +9,8 @@ from rich.console import Console
 
 from deployments.demo.simulator import PLANTED_PII, SUPPORT_SYSTEM
 from tasks.common.findings import DutyReport
-from tasks.store.database import steward_home
 from tasks.core.windows import Window
+from tasks.store.database import steward_home
 
 _IN = "from support_interactions where ts >= ? and ts < ?"
 

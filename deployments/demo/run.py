@@ -20,11 +20,11 @@ from deployments.demo.owner import owner_approves
 from flows.registry import available, duty_flow
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import Duty
-from tasks.core.errors import ConfigError, StewardError
 from tasks.common.findings import DutyReport
+from tasks.core.errors import ConfigError, StewardError
+from tasks.core.windows import Window
 from tasks.slack.fake import running_fake_slack
 from tasks.store.database import steward_home
-from tasks.core.windows import Window
 
 EXIT_DEMO_FAILED = 1  # some duty runs failed; they are listed after the summary
 DEMO_NIGHTS = 3  # the last nights replayed, so repeat alerts update instead of re-paging

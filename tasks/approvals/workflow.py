@@ -18,19 +18,27 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from prefect.flow_runs import NotPausedError, pause_flow_run, resume_flow_run, suspend_flow_run
-from prefect.input import RunInput
 from prefect.client.orchestration import get_client
 from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import NotPausedError, pause_flow_run, resume_flow_run, suspend_flow_run
+from prefect.input import RunInput
 from pydantic import BaseModel, Field
 from slack_sdk import WebClient
 
 from runbooks.spec import Owner
-from tasks.slack.notifier import SLACK_FAILURES, SlackUnavailable, destination, slack_client, slack_config
-from tasks.store.approvals import (NotAuthorised, claim_reminder, decide, expire, overdue, pending_requests,
-                                   request_approval, unannounced_requests)
-from tasks.store.database import open_store
 from tasks.core.status import ApprovalState
+from tasks.slack.notifier import SLACK_FAILURES, SlackUnavailable, destination, slack_client, slack_config
+from tasks.store.approvals import (
+    NotAuthorised,
+    claim_reminder,
+    decide,
+    expire,
+    overdue,
+    pending_requests,
+    request_approval,
+    unannounced_requests,
+)
+from tasks.store.database import open_store
 from tasks.store.models import ApprovalRequest, utcnow
 
 APPROVE, REJECT = "steward_approve", "steward_reject"

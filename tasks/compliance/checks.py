@@ -15,12 +15,12 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel
 
-from runbooks.spec import ComplianceSection, Comparison, ReviewRule, RunbookSpec
+from runbooks.spec import Comparison, ComplianceSection, ReviewRule, RunbookSpec
 from tasks.common.findings import Finding, Severity
 from tasks.compliance.pii import Detector
 from tasks.compliance.seals import SealCheck
-from tasks.io.sources import SourceError
 from tasks.core.windows import Window
+from tasks.io.sources import SourceError
 
 EXAMPLES = 5
 VERSIONS_LISTED = 20  # versions named in a check's counts (most used first); the rest are counted

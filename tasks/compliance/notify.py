@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from runbooks.spec import RunbookSpec
 from tasks.common.findings import DutyReport
-from tasks.slack.summary import post_summary
 from tasks.core.status import Delivery
+from tasks.slack.summary import post_summary
 
 
 def send_summary(spec: RunbookSpec, report: DutyReport) -> Delivery:

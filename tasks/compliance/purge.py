@@ -18,13 +18,13 @@ from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from runbooks.spec import RunbookSpec
-from tasks.core.errors import StewardError
-from tasks.io.sources import column_time, sql_log
 from tasks.approvals.workflow import message_payload
+from tasks.core.errors import StewardError
+from tasks.core.status import ApprovalState
+from tasks.io.sources import column_time, sql_log
 from tasks.slack.notifier import destination
 from tasks.store.approvals import request_approval
 from tasks.store.audit import append_audit
-from tasks.core.status import ApprovalState
 from tasks.store.models import ApprovalRequest, LogSeal, utcnow
 
 ACTION = "purge"

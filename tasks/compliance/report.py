@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.compliance.checks import Check
 from tasks.common.findings import DutyReport, cap_findings
-from tasks.render.html import html_table, report_path, write_html_report
+from tasks.compliance.checks import Check
 from tasks.compliance.seals import SealCheck
 from tasks.core.status import CheckStatus
 from tasks.core.windows import Coverage
+from tasks.render.html import html_table, report_path, write_html_report
 
 
 def build_report(spec: RunbookSpec, coverage: Coverage, checks: list[Check], seals: list[SealCheck],

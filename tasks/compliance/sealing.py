@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasks.compliance.seals import EMPTY_DAY, SealCheck, day_hashes
+from tasks.core.windows import Window
 from tasks.store.models import AuditEntry
 from tasks.store.seals import add_seal, sealed_days
-from tasks.core.windows import Window
 
 DECISIONS, AUDIT = "decisions", "audit"
 AUDIT_COLUMNS = ("id", "at", "actor", "system", "action", "details", "prev_hash", "hash")

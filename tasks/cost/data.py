@@ -15,14 +15,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Date, Integer, and_, cast, case, func, literal, null, outerjoin, select
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, null, outerjoin, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from runbooks.spec import RunbookSpec
+from tasks.core.windows import Window
 from tasks.io.sources import SourceError, SourceUnavailable, read_window, require_columns, sql_bounds, sql_table
 from tasks.store.database import redact
-from tasks.core.windows import Window
 
 KEYS = ["day", "model", "route", "template"]
 MEASURES = ["calls", "token_calls", "tokens_in", "tokens_out", "cached_tokens", "cached_calls", "min_tokens_in",

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from tasks.common.findings import DutyReport
+from tasks.core.money import money
 from tasks.render.charts import daily_bars, share_bars
-from tasks.render.html import html_table, money, report_path, write_html_report
+from tasks.render.html import html_table, report_path, write_html_report
 
 TOP_FINDINGS = 3
 

@@ -6,16 +6,16 @@ Plain functions on the small frame that :mod:`tasks.cost.data` returns; no I/O.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta, UTC
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from runbooks.spec import RunbookSpec, SystemKind
-from tasks.cost.pricing import UnitPrice, unit_price
 from tasks.core.errors import WindowError
 from tasks.core.windows import Coverage
+from tasks.cost.pricing import UnitPrice, unit_price
 
 MAD_TO_SD = 1.4826
 MIN_SPREAD = 0.05  # a ratio spread below 5% is noise-free data, not a reason for infinite z-scores

@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 
 from runbooks.spec import Duty, RunbookSpec
+from tasks.common.findings import DutyReport, Finding, cap_findings, not_judged
+from tasks.core.money import money
+from tasks.core.status import CheckStatus
+from tasks.core.windows import Coverage
 from tasks.cost.savings import Recommendation, caching, easy_on_costly, prompt_bloat
 from tasks.cost.spend import Anomaly, Budget, Period, anomalies, budget, daily, priced, prices_for
-from tasks.common.findings import DutyReport, Finding, cap_findings, not_judged
-from tasks.core.status import CheckStatus
-from tasks.render.html import money
-from tasks.core.windows import Coverage
 
 EASY_SHARE = 0.1  # an easy route with at least this share of calls on the costliest model is a finding
 TABLE_ROWS = 50  # rows kept per breakdown table in the metrics (costliest first); the rest are counted

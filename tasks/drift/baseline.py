@@ -8,16 +8,16 @@ import pandas as pd
 from pydantic import BaseModel
 
 from runbooks.spec import RunbookSpec
+from tasks.core.errors import DataError
+from tasks.core.profiles import TableProfile
+from tasks.core.windows import Window
 from tasks.drift.data import monitored_columns
 from tasks.drift.verdict import build_baseline
-from tasks.core.errors import DataError
 from tasks.io.files import FileError, read_file
-from tasks.core.profiles import TableProfile
 from tasks.io.sources import read_window
 from tasks.store.baselines import save_baseline
 from tasks.store.database import open_store
 from tasks.store.models import ReferenceProfile
-from tasks.core.windows import Window
 
 
 class Baseline(BaseModel):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tasks.render.charts import bars, history
 from tasks.common.findings import DutyReport
+from tasks.render.charts import bars, history
 from tasks.render.html import html_table, report_path, write_html_report
 from tasks.store.database import open_store
 from tasks.store.models import CheckResult

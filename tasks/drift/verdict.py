@@ -6,15 +6,16 @@ Plain functions: the flow loads rows and the baseline, these decide.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
 import pandas as pd
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.drift.data import WindowSummary, monitored_columns, prediction_columns
-from tasks.drift.stats import ColumnDrift, compare_profiles
 from tasks.common.findings import DutyReport, Finding, cap_findings
 from tasks.core.profiles import TableProfile, profile_table
 from tasks.core.status import CheckStatus
 from tasks.core.windows import Coverage, Window
+from tasks.drift.data import WindowSummary, monitored_columns, prediction_columns
+from tasks.drift.stats import ColumnDrift, compare_profiles
 
 
 def rows_by_weekday(timestamps: pd.Series) -> dict[str, float]:

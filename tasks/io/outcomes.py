@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from runbooks.spec import RunbookSpec, Source
-from tasks.io.sources import SourceError, last_timestamp, read_window
 from tasks.core.windows import Window
+from tasks.io.sources import SourceError, last_timestamp, read_window
 
 LABEL, SCORE, FLAGGED, PREDICTION = "_label", "_score", "_flagged", "_prediction"
 RESOLVED, ESCALATED, ERROR, FALLBACK, LATENCY, KNOWN = "_resolved", "_escalated", "_error", "_fallback", "_latency", "_known"

@@ -6,9 +6,9 @@ Errors name the system, the table and the column, and never show a password.
 from __future__ import annotations
 
 import glob
-from datetime import UTC, datetime
 import os
 import re
+from datetime import UTC, datetime
 from functools import cache
 
 import pandas as pd
@@ -19,8 +19,8 @@ from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
 
 from runbooks.spec import Source
 from tasks.core.errors import StewardError, Unavailable
-from tasks.store.database import make_engine, redact, secret_from_block, steward_home
 from tasks.core.windows import Window
+from tasks.store.database import make_engine, redact, secret_from_block, steward_home
 
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tasks.core.windows import Window
 from tasks.io.outcomes import KNOWN, LABEL, SCORE, TS
 from tasks.metrics.outcome import Calibration, fit_calibration
 from tasks.outcomes.verdict import PROBABILITY
-from tasks.core.windows import Window
 
 
 def rows_in(rows: pd.DataFrame, window: Window | None) -> pd.DataFrame:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from runbooks.spec import RunbookSpec
-from tasks.render.charts import lines
 from tasks.common.findings import DutyReport
+from tasks.render.charts import lines
 from tasks.render.html import html_table, report_path, write_html_report
 from tasks.store.database import open_store
 from tasks.store.models import CheckResult

@@ -14,8 +14,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from runbooks.spec import BusinessMetric, OutcomesSection, SystemKind
-from tasks.metrics.classifier import classifier_metrics, expected_classifier_metrics
 from tasks.io.outcomes import ERROR, ESCALATED, FALLBACK, FLAGGED, KNOWN, LABEL, LATENCY, PREDICTION, RESOLVED, SCORE
+from tasks.metrics.classifier import classifier_metrics, expected_classifier_metrics
 from tasks.metrics.outcome import latency_quantiles, regression_metrics, share
 
 SegmentStatus = Literal["judged", "insufficient data", "no outcomes"]

@@ -15,12 +15,12 @@ from pydantic import BaseModel
 
 from runbooks.spec import Duty, OutcomesSection, RunbookSpec, SlaRule, SystemKind
 from tasks.common.findings import DutyReport, Finding
+from tasks.core.money import currency_symbol
+from tasks.core.status import CheckStatus
+from tasks.core.windows import Window
 from tasks.metrics.outcome import wilson_interval
 from tasks.outcomes.segments import ESTIMATED_METRICS, Segment, SegmentStatus, measure_segment
 from tasks.outcomes.windows import Maturity, OutcomePlan
-from tasks.core.status import CheckStatus
-from tasks.core.windows import Window
-from tasks.render.html import currency_symbol
 
 PROBABILITY = "_probability"
 TOTAL = "total"

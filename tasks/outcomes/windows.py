@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runbooks.spec import RunbookSpec
-from tasks.store.models import CheckResult
 from tasks.core.windows import Coverage, Window, cover
+from tasks.store.models import CheckResult
 
 
 class Maturity(BaseModel):

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pandas as pd
 
 from runbooks.spec import RunbookSpec
+from tasks.core.windows import Window
 from tasks.io.outcomes import binary, outcome_source
 from tasks.io.sources import SourceError, read_window
-from tasks.core.windows import Window
 
 LABEL = "label"  # the label column's name in a labelled frame, whatever the log calls it
 LABEL_HORIZON = timedelta(days=730)  # how long after a decision its label may still arrive

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from tasks.core.windows import Window
 from tasks.refresh.evaluate import Comparison, business_rows, metric_rows, slice_rows
 from tasks.render.html import html_table, report_path, write_html_report
-from tasks.core.windows import Window
 
 
 def headline(comparison: Comparison, metric: str) -> str:

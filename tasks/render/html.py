@@ -15,15 +15,6 @@ def report_path(system: str, duty: str, label: str) -> Path:
     return path
 
 
-def currency_symbol(code: str) -> str:
-    """How every report and alert writes the owner's currency."""
-    return {"USD": "$", "EUR": "€", "GBP": "£"}.get(code, f"{code} ")
-
-
-def money(amount: float, currency: str) -> str:
-    return f"{currency_symbol(currency)}{amount:,.2f}"
-
-
 def html_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>Nothing to show.</p>"

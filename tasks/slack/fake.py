@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import parse_qsl, urlencode
 from urllib.request import ProxyHandler, Request, build_opener
-from urllib.error import HTTPError
 
 
 @dataclass

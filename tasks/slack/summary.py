@@ -8,8 +8,8 @@ says what became of the message.
 from __future__ import annotations
 
 from runbooks.spec import Owner
-from tasks.slack.notifier import SLACK_FAILURES, destination, slack_client, slack_config
 from tasks.core.status import Delivery
+from tasks.slack.notifier import SLACK_FAILURES, destination, slack_client, slack_config
 
 MAX_TEXT = 2900  # a Block Kit section holds 3,000 characters
 

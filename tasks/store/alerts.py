@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasks.core.status import AlertState, Delivery
-
 from tasks.store.models import Alert, utcnow
 
 ACTIVE = (AlertState.open, AlertState.acknowledged)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from tasks.store.audit import append_audit
 from tasks.core.status import ApprovalState
+from tasks.store.audit import append_audit
 from tasks.store.models import ApprovalRequest, utcnow
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasks.core.chain import GENESIS, Link, broken_links as broken_chain_links, sha256_json
+from tasks.core.chain import GENESIS, Link, sha256_json
+from tasks.core.chain import broken_links as broken_chain_links
 from tasks.store.models import AuditEntry, utcnow
 
 

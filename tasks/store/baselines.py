@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tasks.core.profiles import TableProfile
+from tasks.core.windows import Window
 from tasks.store.audit import append_audit
 from tasks.store.models import ReferenceProfile
-from tasks.core.windows import Window
 
 
 def save_baseline(

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasks.store.mlflow import mirror_after_commit
 from tasks.store.audit import append_audit
+from tasks.store.mlflow import mirror_after_commit
 from tasks.store.models import AliasChange, ModelAlias, ModelVersion, utcnow
 
 
