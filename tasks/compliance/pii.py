@@ -4,7 +4,7 @@ One pattern per kind scans all of a column's text in one pass (rows joined by a
 newline, hits mapped back to rows); a candidate only counts when it validates
 (Luhn and an issuer's length for cards, the country's length and ISO 7064
 mod-97 for IBANs, octet ranges for IPs), so order numbers, dates, epoch
-timestamps and version strings stay quiet. tests/test_pii_conformance.py holds
+timestamps and version strings stay quiet. tests/compliance/test_pii_conformance.py holds
 it to Presidio's own recognizer test cases. Raw values never leave this module:
 callers get counts, request ids and masked samples.
 """

@@ -1,7 +1,7 @@
 """Steward's own ops store: what every duty found, alerted, asked and changed.
 
 The schema is owned by the alembic migrations beside this module; these
-models must match them (``tests/test_store.py`` checks there is no drift).
+models must match them (``tests/store/test_store.py`` checks there is no drift).
 """
 
 from __future__ import annotations
