@@ -103,7 +103,8 @@ def build_owner_report(spec: RunbookSpec, ops: OpsRecord, month: str, assessment
         llm = {k: total.get(k) for k in ("resolution_rate", "escalation_rate", "failure_rate", "error_rate")}
         llm["cost_per_resolved"] = spend.cost_per_success if spend else None
     business = ((reviewed.metrics.get("total") or {}).get("business") or {}) if reviewed else {}
-    at_stake = sum(float(v) for k, v in business.items() if k != cells.get("true_positive")) if reviewed else None
+    lost = [name for cell, name in cells.items() if cell != "true_positive"]  # money lost, not money saved
+    at_stake = sum(float(business.get(k) or 0.0) for k in lost) if reviewed else None
     if spend and spend.over_budget:
         at_stake = (at_stake or 0.0) + spend.over_budget
     state = {"healthy": "met", "attention": "breached"}.get(reviewed.status, "not judged") if reviewed else "not judged"
