@@ -178,6 +178,17 @@ def spend(result: Result) -> Spend:
                  cost_per_success=m.get("cost_per_success"), calls=int(m.get("calls") or 0), recommendations=recs)
 
 
+def versions_in_use(results: list[Result]) -> dict[str, int]:
+    """Policy (or prompt) versions the month's audits saw, with their row counts."""
+    seen: dict[str, int] = {}
+    for r in results:
+        for check in r.metrics.get("checks") or []:
+            if check.get("name") == "policy-drift":
+                for version, rows in ((check.get("counts") or {}).get("versions") or {}).items():
+                    seen[version] = seen.get(version, 0) + int(rows)
+    return seen
+
+
 class Compliance(BaseModel):
     audits: int
     violations: list[str]
@@ -188,18 +199,18 @@ class Compliance(BaseModel):
 
 def compliance(results: list[Result]) -> Compliance:
     """The audits of a month: their violations (by check), seals re-verified and rows with PII."""
-    violations: set[str] = set()
+    violations: dict[str, str] = {}  # check -> its newest title: one line per kind of violation
     verified = broken = pii = 0
     for r in results:
         for check in r.metrics.get("checks") or []:
             if check.get("verdict") == "violation":
-                violations.add(check.get("title") or check["name"])
+                violations[check["name"]] = check.get("title") or check["name"]
             if check.get("name") == "pii":
                 pii += int((check.get("counts") or {}).get("rows_with_pii") or 0)
-        for seal in r.metrics.get("seals") or []:
-            verified += bool(seal.get("intact"))
+        for seal in r.metrics.get("seals") or []:  # a seal made by this audit is new, not yet verified
+            verified += bool(seal.get("intact")) and not seal.get("new")
             broken += not seal.get("intact")
-    return Compliance(audits=len(results), violations=sorted(violations), seals_verified=verified,
+    return Compliance(audits=len(results), violations=[violations[k] for k in sorted(violations)], seals_verified=verified,
                       seals_broken=broken, pii_rows=pii)
 
 

@@ -77,9 +77,11 @@ def _changes(ops: OpsRecord, window: Window) -> list[Change]:
                      if a.previous_version else "") + f" by {a.actor}") for a in ops.aliases]
     inside += [Change(at=b["created_at"], what=f"drift baseline v{b['version']} ({b['window']}) by {b['created_by']}")
                for b in ops.baselines]
-    versions = {r.metrics.get("policy_version") for r in ops.results if r.metrics.get("policy_version")}
-    inside += [Change(at=window.start, what=f"policy/prompt version in use: {v}") for v in sorted(versions)]
-    return sorted((c for c in inside if window.start <= c.at < window.end or "in use" in c.what), key=lambda c: c.at)
+    inside = [c for c in inside if window.start <= c.at < window.end]
+    audits = [r for r in ops.results if r.duty == "compliance" and window.start < r.window_end <= window.end]
+    inside += [Change(at=window.start, what=f"policy/prompt version in use: {v} ({rows:,} audited rows)")
+               for v, rows in sorted(m.versions_in_use(audits).items())]
+    return sorted(inside, key=lambda c: c.at)
 
 
 def build_owner_report(spec: RunbookSpec, ops: OpsRecord, month: str, assessment: Assessment | None) -> OwnerReport:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tasks.core.windows import Window
 from tasks.owner.assess import level
 from tasks.owner.data import AlertRecord, AliasRecord, ApprovalRecord, RefreshRecord, Result
-from tasks.owner.metrics import approvals, classifier_money, compliance, incidents, refresh_cycles, spend, step_medians
+from tasks.owner.metrics import approvals, classifier_money, compliance, incidents, refresh_cycles, spend, step_medians, versions_in_use
 
 T0 = datetime(2026, 11, 3, 9, tzinfo=UTC)
 NOV = Window.month("2026-11")
@@ -107,11 +107,13 @@ def test_a_refresh_started_by_hand_shows_breach_to_challenger_whole() -> None:
 def test_compliance_counts_violations_seals_and_pii_rows() -> None:
     r = result("compliance", T0, {"checks": [
         {"name": "pii", "title": "PII in logged text", "verdict": "violation", "counts": {"rows_with_pii": 7}},
-        {"name": "retention", "title": "Retention", "verdict": "pass"}],
-        "seals": [{"intact": True}, {"intact": True}, {"intact": False}]})
+        {"name": "retention", "title": "Retention", "verdict": "pass"},
+        {"name": "policy-drift", "verdict": "pass", "counts": {"versions": {"support-v3": 5}}}],
+        "seals": [{"intact": True}, {"intact": True, "new": True}, {"intact": False}]})
     c = compliance([r, r])
     assert c.violations == ["PII in logged text"] and c.pii_rows == 14
-    assert (c.seals_verified, c.seals_broken, c.audits) == (4, 2, 2)
+    assert (c.seals_verified, c.seals_broken, c.audits) == (2, 2, 2)  # a seal made by the audit is not verified
+    assert versions_in_use([r, r]) == {"support-v3": 10}
 
 
 @given(st.integers(0, 40), st.integers(1, 40))
