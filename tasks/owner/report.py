@@ -150,7 +150,7 @@ def headlines(r: OwnerReport) -> list[str]:
                                      else "")]
     if r.money:
         lines.append(f"Fraud caught {money(r.money.caught, r.currency)}, missed {money(r.money.missed, r.currency)} "
-                     f"({r.money.evaluation}); detection rate {_pct(r.money.detection_rate)} against "
+                     f"({r.money.evaluation}); {_pct(r.money.detection_rate)} of fraud money caught against "
                      f"{_pct(r.money.reference_detection_rate)} in the reference period")
         if r.money.excess_missed is not None and r.money.excess_missed > 0:
             lines.append(f"{money(r.money.excess_missed, r.currency)} more fraud missed than at the reference rate")
@@ -215,7 +215,8 @@ def _trend_chart(r: OwnerReport) -> str:
         return ""
     labels = [f"{t['window_end']:%Y-%m-%d}" for t in r.detection_trend]
     series = {k: [t[k] for t in r.detection_trend] for k in ("realised", "estimated", "reference")}
-    return charts.lines(labels, series, dashed=("estimated",))
+    caption = "<p>Fraud detection rate (recall) per review: realised, estimated (dashed) and the reference period's.</p>"
+    return caption + charts.lines(labels, series, dashed=("estimated",))
 
 
 def write_owner_page(r: OwnerReport) -> Path:
@@ -225,11 +226,12 @@ def write_owner_page(r: OwnerReport) -> Path:
     if r.money:
         mo = r.money
         sections["Fraud in money"] = _trend_chart(r) + html_table([
-            {"": "this period", "span": mo.evaluation, "detection rate (recall by amount)": _pct(mo.detection_rate),
+            {"": "this period", "span": mo.evaluation, "share of fraud money caught": _pct(mo.detection_rate),
              "fraud caught": money(mo.caught, c), "fraud missed": money(mo.missed, c),
              "false declines per day": money(mo.false_declines_per_day or 0, c)},
-            {"": "reference", "span": mo.reference, "detection rate (recall by amount)": _pct(mo.reference_detection_rate),
-             "fraud caught": "", "fraud missed": money(mo.missed_at_reference_rate or 0, c) + " at this rate",
+            {"": "reference", "span": mo.reference, "share of fraud money caught": _pct(mo.reference_detection_rate),
+             "fraud caught": "", "fraud missed": f"{money(mo.missed_at_reference_rate or 0, c)} (this period's fraud "
+                                                  "at the reference rate)",
              "false declines per day": money(mo.reference_false_declines_per_day or 0, c)}])
     if r.llm:
         sections["Conversations"] = html_table([{f"{m.plain(k)} ({k})" if k != "cost_per_resolved" else
