@@ -1,4 +1,5 @@
-"""Which deployments the runbooks ask for: one per (duty, system), named ``<flow>/<system>``.
+"""Which deployments the runbooks ask for: one per (duty, system) and the owner's report per system,
+named ``<flow>/<system>``.
 
 Pure and Prefect-free, so ``steward status`` and the prefect.yaml renderer stay fast.
 ``steward serve`` turns the same plan into served deployments, and ``prefect.yaml``
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from flows.registry import DUTY_FLOWS, entrypoint, flow_name
+from flows.registry import DUTY_FLOWS, OWNER_REPORT_CRON, entrypoint, flow_name
 from runbooks.loader import Catalog
 from runbooks.spec import Duty
 
@@ -20,7 +21,7 @@ WORK_POOL = "steward"
 class DeploymentPlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    duty: Duty
+    duty: Duty | None  # None: the owner's monthly report (flows/owner_report.py)
     system: str
     flow_name: str
     entrypoint: str
@@ -35,7 +36,8 @@ class DeploymentPlan(BaseModel):
 
 
 def plan_deployments(catalog: Catalog) -> list[DeploymentPlan]:
-    """Every enabled duty that has a flow, for every system; duties without a schedule are manual-only."""
+    """Every enabled duty that has a flow, for every system (duties without a schedule are manual-only), and
+    each system's monthly owner's report."""
     plans = []
     for system, spec in sorted(catalog.specs.items()):
         for duty, section in spec.duties().items():
@@ -48,6 +50,12 @@ def plan_deployments(catalog: Catalog) -> list[DeploymentPlan]:
                 cron=schedule.cron if schedule else None, timezone=schedule.timezone if schedule else "UTC",
                 description=f"{duty.value} for {system} (owner {spec.owner.name}), {when}.",
             ))
+        zone = next((s.schedule.timezone for s in (spec.cost, spec.outcomes) if s and s.schedule), "UTC")
+        plans.append(DeploymentPlan(
+            duty=None, system=system, flow_name=flow_name(None), entrypoint=entrypoint(None), cron=OWNER_REPORT_CRON,
+            timezone=zone, description=f"the monthly owner's report for {system} ({spec.owner.name}), "
+                                       f"{OWNER_REPORT_CRON} ({zone}).",
+        ))
     return plans
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from deployments.plan import DeploymentPlan
-from flows.registry import duty_flow
+from flows.registry import flow_path, load_flow
 from tasks.core.errors import StewardError
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
@@ -27,12 +27,12 @@ def runner_deployments(plans: list[DeploymentPlan]) -> list[Any]:
     from prefect.schedules import Cron
 
     return [
-        duty_flow(p.duty).to_deployment(
+        load_flow(flow_path(p.duty)).to_deployment(
             name=p.system,
             schedule=Cron(p.cron, timezone=p.timezone) if p.cron else None,
             parameters={"system": p.system},
             description=p.description,
-            tags=["steward", p.duty.value, p.system],
+            tags=["steward", p.duty.value if p.duty else "owner-report", p.system],
         )
         for p in plans
     ]

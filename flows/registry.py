@@ -16,6 +16,10 @@ DUTY_FLOWS: dict[Duty, str] = {
     Duty.compliance: "flows.compliance_audit:compliance_audit",
 }
 
+# Not a duty: the owner's monthly report reads what the duties stored (one scheduled deployment per system).
+OWNER_REPORT_FLOW = "flows.owner_report:owner_report"
+OWNER_REPORT_CRON = "0 9 2 * *"  # the 2nd of the month, 09:00: after the monthly cost review of the 1st
+
 
 def available(duty: Duty) -> bool:
     return duty in DUTY_FLOWS
@@ -26,16 +30,26 @@ def duty_flow(duty: Duty) -> Any:
     if duty not in DUTY_FLOWS:
         built = ", ".join(d.value for d in DUTY_FLOWS)
         raise ConfigError(f"duty {duty.value!r} has no flow yet (available: {built})")
-    module, _, name = DUTY_FLOWS[duty].partition(":")
+    return load_flow(DUTY_FLOWS[duty])
+
+
+def load_flow(path: str) -> Any:
+    """The flow object at ``module:function``."""
+    module, _, name = path.partition(":")
     return getattr(import_module(module), name)
 
 
-def flow_name(duty: Duty) -> str:
-    """A duty flow's Prefect name: its function name with dashes (a test checks every flow)."""
-    return DUTY_FLOWS[duty].rpartition(":")[2].replace("_", "-")
+def flow_path(duty: Duty | None) -> str:
+    """``module:function`` of ``duty``'s flow; None is the owner's report."""
+    return OWNER_REPORT_FLOW if duty is None else DUTY_FLOWS[duty]
 
 
-def entrypoint(duty: Duty) -> str:
+def flow_name(duty: Duty | None) -> str:
+    """A flow's Prefect name: its function name with dashes (a test checks every flow)."""
+    return flow_path(duty).rpartition(":")[2].replace("_", "-")
+
+
+def entrypoint(duty: Duty | None) -> str:
     """The flow's ``path/to/file.py:function``, as prefect.yaml wants it."""
-    module, _, function = DUTY_FLOWS[duty].partition(":")
+    module, _, function = flow_path(duty).partition(":")
     return f"{module.replace('.', '/')}.py:{function}"

@@ -402,6 +402,15 @@ class RefreshSection(DutySection):
     golden_size: int = Field(default=2000, ge=10, description="Labelled examples kept as the golden set.")
 
 
+class Readiness(Strict):
+    """What ``steward assess`` holds this system to (README, "The owner's report and readiness")."""
+
+    minimum_level: int = Field(default=0, ge=0, le=5, description="Below it, 'steward assess' exits 1.")
+    baseline_max_age_days: int = Field(default=90, ge=1)
+    recent_run_days: int = Field(default=35, ge=1, description="A duty's last successful run must be this recent.")
+    ack_target_hours: float = Field(default=4.0, gt=0, description="Alerts acknowledged within this many hours.")
+
+
 class RunbookSpec(Strict):
     """One AI system's runbook: ``runbooks/systems/<system>.yaml``."""
 
@@ -415,6 +424,7 @@ class RunbookSpec(Strict):
     cost: CostSection | None = None
     compliance: ComplianceSection | None = None
     refresh: RefreshSection | None = None
+    readiness: Readiness = Readiness()
 
     @model_validator(mode="after")
     def _cost_is_measurable(self) -> RunbookSpec:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from deployments.demo.notes import demo_notes
 from deployments.demo.owner import owner_approves
 from flows.registry import available, duty_flow
-from runbooks.loader import default_runbooks_dir, load_catalog
+from runbooks.loader import Catalog, default_runbooks_dir, load_catalog
 from runbooks.spec import Duty
 from tasks.common.findings import DutyReport
 from tasks.core.errors import ConfigError, StewardError
@@ -101,6 +101,17 @@ def _attempt(system: str, duty: Duty, window: str, run: Callable[[], DutyReport]
         return None
 
 
+def owner_pages(catalog: Catalog, month: str, console: Console) -> None:
+    """The owners' monthly pages and the portfolio for the demo's last month, from what the duties stored."""
+    from tasks.owner.build import portfolio
+
+    page, rows, reports = portfolio(catalog, month)
+    console.print(f"[bold]Owner's reports[/bold] ({month}) · portfolio: {page}")
+    for row, report in zip(rows, reports, strict=True):
+        console.print(f"  {row.system:<18} SLA {row.sla_state}, readiness level {row.readiness_level} of 5: "
+                      f"{report.path}", markup=False)
+
+
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
     from deployments.demo.simulator import incidents, write_demo_database
 
@@ -170,6 +181,7 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
         missing = [d.value for d in catalog.get(system).duties() if not available(d)]
         if missing:
             console.print(f"    not built yet: {', '.join(missing)}", markup=False)
+    owner_pages(catalog, f"{end:%Y-%m}", console)
     console.print(f"Slack (local fake): {posted} message(s) posted to owners, {updated} message update(s) for repeat "
                   f"or recovered incidents and decisions, {summaries} duty summaries; {len(approved)} approval(s) "
                   f"clicked by the owner.")
