@@ -47,6 +47,7 @@ class DutyReport(BaseModel):
     findings: list[Finding] = []
     metrics: dict[str, Any] = {}
     coverage: str | None = None  # ``first..last`` of the days judged when the log covers only part of the window
+    judged: bool = True  # False when the window held too little data to judge its substance (volume aside)
     report_path: str | None = None
     flow_run_id: str | None = None
     alerts: list[AlertRef] = Field(default_factory=list)
@@ -54,6 +55,10 @@ class DutyReport(BaseModel):
     @property
     def window(self) -> Window:
         return Window(start=self.window_start, end=self.window_end)
+
+    def without_data(self) -> bool:
+        """A night that could not speak to an incident: it may add a note to one, never replace its findings."""
+        return not self.judged or self.status in (CheckStatus.skipped, CheckStatus.no_data)
 
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
