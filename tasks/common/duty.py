@@ -60,11 +60,12 @@ def _summary(report: DutyReport, findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def money_breach(spec: RunbookSpec, findings: list[Finding]) -> bool:
-    """An SLA breach on a business (money) metric: the owner's to answer for, not the responders'."""
-    if spec.outcomes is None:
-        return False
-    money = {b.name for b in spec.outcomes.business_metrics}
+def money_breach(spec: RunbookSpec, duty: Duty, findings: list[Finding]) -> bool:
+    """A breach counted in money (an SLA on a business metric, the cost budget): the owner's to answer for,
+    not the responders'."""
+    if duty is Duty.cost:
+        return any(f.key == "budget" for f in findings)
+    money = {b.name for b in spec.outcomes.business_metrics} if spec.outcomes else set()
     return any(f.key.startswith("sla:") and f.key.split(":")[1].removesuffix(PER_DAY) in money for f in findings)
 
 
@@ -105,7 +106,7 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
             title=report.headline,
             summary=_summary(report, alerting),
             playbook=catalog.playbook_path(report.system, report.duty),
-            destination=alert_destination(spec, to_owner=money_breach(spec, alerting)),
+            destination=alert_destination(spec, to_owner=money_breach(spec, report.duty, alerting)),
             details={"window": report.window.label(), "window_end": report.window_end.isoformat(),
                      "findings": [f.key for f in alerting], "report_path": report.report_path},
         )

@@ -63,7 +63,7 @@ def escalate(now: datetime | None = None, catalog: Catalog | None = None) -> lis
                     log.warning("alert %s: escalation to %s not delivered (%s); the next sweep retries",
                                 alert_id, to, type(exc).__name__)
                     continue
-            escalated(session, alert, level, to, now=now)
+            escalated(session, alert, level, to, now=now, sent=client is not None)
             done[alert_id] = alert.system
     for system in set(done.values()):
         notify_owner(store, catalog, system)  # the original message shows who it went to

@@ -182,10 +182,13 @@ def resolve(session: Session, alert_id: int, by: str, note: str | None = None, n
     return alert
 
 
-def escalated(session: Session, alert: Alert, level: int, to: str, now: datetime | None = None) -> AlertEvent:
+def escalated(session: Session, alert: Alert, level: int, to: str, now: datetime | None = None,
+              sent: bool = True) -> AlertEvent:
     """Record that the alert went one step up (1 the backup, 2 the owner or the escalation channel)."""
     alert.escalation_level = level
-    return record_event(session, alert, "escalated", note=f"step {level}: told {to}", now=now)
+    _redraw(alert)
+    told = f"told {to}" if sent else f"due to {to} (Slack not configured: not sent)"
+    return record_event(session, alert, "escalated", note=f"step {level}: {told}", now=now)
 
 
 class ResponseTimes(BaseModel):
