@@ -393,16 +393,24 @@ def _guarded(step: Callable[..., Any], *args: Any) -> None:
 
 def start_sweeper(every: float) -> Callable[[], None]:
     """Run :func:`sweep`, then alert escalation, every ``every`` seconds on a daemon thread, with or without a
-    Slack receiver; returns the stop."""
+    Slack receiver; returns the stop, which lets a sweep under way finish (nothing runs after it returns)."""
     stopping = threading.Event()
 
     def loop() -> None:
         while not stopping.wait(every):
             for step in (sweep, escalate):
+                if stopping.is_set():
+                    break
                 try:
                     step()
                 except Exception:  # noqa: BLE001 - a store hiccup must not end the sweeps
                     log.exception("%s failed", step.__name__)
 
-    threading.Thread(target=loop, name="approval-sweep", daemon=True).start()
-    return stopping.set
+    thread = threading.Thread(target=loop, name="approval-sweep", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=60)
+
+    return stop

@@ -72,7 +72,7 @@ def money_breach(spec: RunbookSpec, duty: Duty, findings: list[Finding]) -> bool
 def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> DutyReport:
     """Store the result and reconcile alerts: one alert per duty incident, updated while it lasts.
 
-    A night without data (skipped, no rows, too few to judge) adds a note to the live incident instead of
+    A night without data (no rows, too few to judge) adds a note to the live incident instead of
     replacing its findings; with no live incident it alerts as usual (a silent log is a finding too)."""
     spec = catalog.get(report.system)
     record_result(

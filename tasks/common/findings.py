@@ -57,8 +57,9 @@ class DutyReport(BaseModel):
         return Window(start=self.window_start, end=self.window_end)
 
     def without_data(self) -> bool:
-        """A night that could not speak to an incident: it may add a note to one, never replace its findings."""
-        return not self.judged or self.status in (CheckStatus.skipped, CheckStatus.no_data)
+        """A window inside the log's life with no rows, or too few to judge: it may add a note to a live
+        incident, never replace its findings. (A window not judged at all, e.g. today, says nothing.)"""
+        return not self.judged or self.status == CheckStatus.no_data
 
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
