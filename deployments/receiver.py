@@ -7,7 +7,9 @@ one gets 401 and changes nothing. Before that, the transport is held to limits
 Slack never comes near: a body over 1 MB is refused (413) before it is read,
 headers and bodies that trickle in are cut off, and there is no server banner.
 Only the system's owner or backup may decide, before the request's deadline;
-the first decision wins. The decision is committed (with its audit entry)
+the first decision wins. Alert buttons (Acknowledge, Snooze) take the same
+signed path: the system's owner, backup and runbook ``responders`` (a user id,
+or a click from a responders' channel) may press them. The decision is committed (with its audit entry)
 before the 200 ack, so a double click is harmless and a store failure answers
 503 with nothing written; resuming the run and updating the Slack message
 follow the ack, off the request path, so Slack's 3-second limit holds.
@@ -33,12 +35,16 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from runbooks.loader import Catalog, load_catalog
 from tasks.approvals.workflow import APPROVE, REJECT, conclude, start_sweeper
+from tasks.common.duty import notify_owner
 from tasks.core.errors import StewardError
-from tasks.slack.notifier import SLACK_FAILURES, slack_client, slack_config
+from tasks.core.status import AlertState
+from tasks.slack.notifier import ACKNOWLEDGE, ALERT_ACTIONS, SLACK_FAILURES, SNOOZE_HOURS, slack_client, slack_config
+from tasks.store.alerts import acknowledge, snooze
 from tasks.store.approvals import NotAuthorised, decide, expire, overdue
 from tasks.store.database import StoreUnavailable, open_store
-from tasks.store.models import ApprovalRequest, utcnow
+from tasks.store.models import Alert, ApprovalRequest, utcnow
 
 PATH = "/slack/events"
 HEALTH = "/health"
@@ -94,6 +100,8 @@ class _Action(BaseModel):
     def _ours_name_a_request(self) -> _Action:
         if self.action_id in (APPROVE, REJECT) and not self.value:
             raise ValueError(f"{self.action_id} carries no approval request id")
+        if self.action_id in ALERT_ACTIONS and not (self.value or "").isdigit():
+            raise ValueError(f"{self.action_id} carries no alert id")
         return self
 
 
@@ -106,6 +114,15 @@ class _BlockActions(BaseModel):
     channel: _Channel | None = None
 
 
+class AlertClick(BaseModel):
+    """Who pressed Acknowledge or Snooze on which alert, in which channel."""
+
+    user_id: str
+    action: str
+    alert_id: int
+    channel: str | None = None
+
+
 class Click(BaseModel):
     """Who clicked which Steward button, on which message."""
 
@@ -115,16 +132,19 @@ class Click(BaseModel):
     channel: str | None = None
 
     @classmethod
-    def parse(cls, payload: Any) -> Click | None:
+    def parse(cls, payload: Any) -> Click | AlertClick | None:
         """None for any other interaction of the app; ``ValidationError`` for a payload of the wrong shape."""
         if _Envelope.model_validate(payload).type != "block_actions":
             return None
         actions = _BlockActions.model_validate(payload)
-        ours = [a for a in actions.actions if a.action_id in (APPROVE, REJECT)]
+        ours = [a for a in actions.actions if a.action_id in (APPROVE, REJECT, *ALERT_ACTIONS)]
         if not ours:
             return None
         channel = (actions.container.channel_id if actions.container else None) or (
             actions.channel.id if actions.channel else None)
+        if ours[0].action_id in ALERT_ACTIONS:
+            return AlertClick(user_id=actions.user.id, action=ours[0].action_id, alert_id=int(str(ours[0].value)),
+                              channel=channel)
         return cls(user_id=actions.user.id, approved=ours[0].action_id == APPROVE, request_id=str(ours[0].value),
                    channel=channel)
 
@@ -134,12 +154,14 @@ class Receiver:
 
     Without a signing secret (Socket Mode, where the app token authenticates the
     connection) every HTTP request is refused. ``now`` is the clock deadlines are
-    judged by.
+    judged by; ``catalog`` the runbooks naming who may press alert buttons (default: read at each click, so
+    an edited runbook applies at once).
     """
 
-    def __init__(self, secret: str | None, now: Callable[[], datetime] = utcnow):
+    def __init__(self, secret: str | None, now: Callable[[], datetime] = utcnow, catalog: Catalog | None = None):
         self.verifier = SignatureVerifier(secret) if secret else None
         self.now = now
+        self.catalog = catalog
         self.followups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="approval-followup")
         # One decision at a time: the audit chain serialises them in the store anyway, and queuing here is
         # cheaper than SQLite's busy back-off. The store is opened (and migrated) before the first click.
@@ -167,13 +189,16 @@ class Receiver:
         try:
             self.apply(click)
         except (SQLAlchemyError, StoreUnavailable) as exc:
-            log.warning("click on approval %s not recorded, the store failed (%s); answered 503",
-                        click.request_id, type(exc).__name__)
+            log.warning("click on %s not recorded, the store failed (%s); answered 503",
+                        f"alert {click.alert_id}" if isinstance(click, AlertClick) else f"approval {click.request_id}",
+                        type(exc).__name__)
             return 503
         return 200
 
-    def apply(self, click: Click) -> None:
+    def apply(self, click: Click | AlertClick) -> None:
         """Decide in one transaction; what follows (resume, Slack) is scheduled only once it has committed."""
+        if isinstance(click, AlertClick):
+            return self.apply_alert(click)
         with self.deciding, open_store().session() as session:
             finish, reply = self._decide(session, click, self.now())
         if finish:
@@ -203,11 +228,42 @@ class Receiver:
         who = f" by <@{request.decided_by}>" if request.decided_by and request.decided_by != "steward" else ""
         return False, f"Already {request.state}{who}; your click changed nothing."
 
+    def apply_alert(self, click: AlertClick) -> None:
+        """Acknowledge or snooze in one transaction; the message is redrawn once it has committed."""
+        catalog = self.catalog or load_catalog()
+        with self.deciding, open_store().session() as session:
+            changed, reply = self._on_alert(session, click, catalog, self.now())
+        if changed:
+            self._later(notify_owner, open_store(), catalog, changed)
+        if reply:
+            self._later(self._tell, click, reply)
+
+    @staticmethod
+    def _on_alert(session: Session, click: AlertClick, catalog: Catalog, now: datetime) -> tuple[str | None, str | None]:
+        """(the system whose alert changed, what to tell the clicking user)."""
+        alert = session.get(Alert, click.alert_id)
+        if alert is None or alert.system not in catalog.specs:
+            return None, f"Alert #{click.alert_id} no longer exists here; nothing was changed."
+        deciders = catalog.get(alert.system).deciders()
+        if click.user_id not in deciders and click.channel not in deciders:
+            log.info("refused a click by %s on alert %s: not a responder", click.user_id, alert.id)
+            return None, (f"You are not authorised to handle alerts of {alert.system}: only its owner, backup or "
+                          "responders may. Nothing was changed.")
+        if alert.state == AlertState.resolved:
+            return None, f"Alert #{alert.id} is already resolved; your click changed nothing."
+        if click.action == ACKNOWLEDGE:
+            if alert.state == AlertState.acknowledged:
+                return None, f"Already acknowledged by <@{alert.acknowledged_by}>; your click changed nothing."
+            acknowledge(session, alert.id, by=click.user_id, now=now)
+        else:
+            snooze(session, alert.id, by=click.user_id, hours=SNOOZE_HOURS, now=now)
+        return alert.system, None
+
     def _later(self, fn: Any, *args: Any) -> None:
         self.followups.submit(fn, *args)
 
     @staticmethod
-    def _tell(click: Click, text: str) -> None:
+    def _tell(click: Click | AlertClick, text: str) -> None:
         """An ephemeral answer only the clicking user sees."""
         config = slack_config()
         if config is None or not click.channel:

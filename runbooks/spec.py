@@ -7,13 +7,13 @@ never be ignored. Later duties extend their own section with new fields only.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from runbooks.metrics import CELLS, MODEL_METRICS, PER_DAY
 
@@ -86,6 +86,38 @@ class Owner(Approver):
         if self.backup.slack_user_id == self.slack_user_id:
             raise ValueError("backup must be a different person from the owner")
         return self
+
+
+DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: object) -> object:
+    """``30m``, ``1h``, ``2d`` as a timedelta (anything else is left for pydantic to judge or refuse)."""
+    if isinstance(value, str) and (match := DURATION.match(value.strip())):
+        return timedelta(**{_UNITS[match[2]]: int(match[1])})
+    return value
+
+
+def format_duration(span: timedelta) -> str:
+    """``1h``, ``24h``, ``2d 3h``, ``45m``: how runbooks write durations, and how Steward shows them."""
+    minutes = int(span.total_seconds() // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    return " ".join(f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (mins, "m")) if n) or "0m"
+
+
+AckWithin = Annotated[timedelta, BeforeValidator(parse_duration), Field(gt=timedelta(0))]
+
+
+class Escalation(Strict):
+    """How long an alert may stay unacknowledged before the next person is told: first the backup, then the owner
+    (or ``channel``). A severity without a deadline never escalates."""
+
+    ack_within: dict[Literal["critical", "warning", "info"], AckWithin] = Field(
+        default_factory=lambda: {"critical": timedelta(hours=1), "warning": timedelta(hours=24)},
+        description="Per severity, e.g. {critical: 1h, warning: 24h} (m, h or d).")
+    channel: str | None = Field(default=None, pattern=SLACK_CHANNEL,
+                                description="The last step goes here instead of a DM to the owner.")
 
 
 class Columns(Strict):
@@ -418,6 +450,10 @@ class RunbookSpec(Strict):
     description: str = Field(min_length=1)
     kind: SystemKind
     owner: Owner
+    responders: list[Annotated[str, Field(pattern=f"{SLACK_ID}|{SLACK_CHANNEL}")]] = Field(
+        default_factory=list, description="The first line of response (Slack user ids or channel ids): routine "
+        "alerts go to them, approvals and money-denominated SLA breaches to the owner.")
+    escalation: Escalation = Field(default_factory=Escalation)
     source: Source
     drift: DriftSection | None = None
     outcomes: OutcomesSection | None = None
@@ -442,6 +478,10 @@ class RunbookSpec(Strict):
         if self.outcomes and (problem := outcome_problems(self)):
             raise ValueError(problem)
         return self
+
+    def deciders(self) -> set[str]:
+        """Who may acknowledge or snooze this system's alerts: the owner, the backup and the responders."""
+        return {self.owner.slack_user_id, self.owner.backup.slack_user_id, *self.responders}
 
     def section(self, duty: Duty) -> DutySection | None:
         return getattr(self, duty.value)

@@ -25,3 +25,9 @@ def click(request_id: str, user: str, action: str = APPROVE) -> dict:
     return {"type": "block_actions", "user": {"id": user}, "container": {"channel_id": "D04DANA0001"},
             "actions": [{"action_id": action, "value": request_id}]}
 
+
+
+def button_click(button: dict, user: str, channel: str = "D04DANA0001") -> dict:
+    """The ``block_actions`` payload of pressing ``button`` (a Block Kit element as posted) in ``channel``."""
+    return {"type": "block_actions", "user": {"id": user}, "container": {"channel_id": channel},
+            "actions": [{"action_id": button["action_id"], "value": button.get("value"), "type": "button"}]}

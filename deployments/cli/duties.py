@@ -119,11 +119,12 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None:
-    """Per system: owner, last run of each duty, open alerts, SLA state."""
+    """Per system: owner, last run of each duty, open alerts and their timeline, MTTA/MTTR, SLA state."""
     _check_format(fmt)
+    from deployments.cli.alerts import alert_view
     from deployments.plan import plan_deployments
-    from tasks.slack.notifier import describe_destination
-    from tasks.store.alerts import active_alerts
+    from runbooks.spec import format_duration
+    from tasks.store.alerts import active_alerts, system_response_times, timeline
     from tasks.store.database import open_store
     from tasks.store.results import latest_judged, latest_results
 
@@ -135,6 +136,7 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
             latest = latest_results(session, name)
             alerts = active_alerts(session, name)
             sla = latest_judged(session, name, Duty.outcomes.value)
+            times = system_response_times(session, name)
             summary[name] = {
                 "owner": f"{spec.owner.name} ({spec.owner.role})",
                 "duties": {
@@ -145,11 +147,10 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                     )
                     for d in spec.duties()
                 },
-                "open_alerts": [
-                    {"id": a.id, "duty": a.duty, "severity": a.severity, "state": a.state, "title": a.title,
-                     "since": f"{a.first_seen:%Y-%m-%d}", "seen": a.occurrences, "delivery": describe_destination(a)}
-                    for a in alerts
-                ],
+                "open_alerts": [alert_view(a, timeline(session, a.id)) for a in alerts],
+                "response_30d": {"alerts": times.alerts,
+                                 "mtta": format_duration(times.mtta) if times.mtta is not None else None,
+                                 "mttr": format_duration(times.mttr) if times.mttr is not None else None},
                 "sla": "unknown (no outcome review judged yet)" if sla is None else f"{sla.status} ({sla.window_start:%Y-%m-%d})",
                 "triggers": {
                     d.value: {"schedule": f"{p.cron} {p.timezone}" if p.cron else "manual",
@@ -168,12 +169,18 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                       markup=False)
         for name, info in summary.items():
             out.print(f"[bold]{name}[/bold]  owner {info['owner']}  SLA: {info['sla']}")
+            times = info["response_30d"]
+            out.print(f"  response (30 days, {times['alerts']} alerts): MTTA {times['mtta'] or 'n/a'} · "
+                      f"MTTR {times['mttr'] or 'n/a'}", markup=False)
             for duty, last in info["duties"].items():
                 line = f"{last['window']} {last['status']}: {last['headline']}" if last else "never run"
                 out.print(f"  {duty:<11} {line}")
             for a in info["open_alerts"]:
                 out.print(f"  [red]alert #{a['id']}[/red] {a['duty']} {a['severity']} {a['state']} since {a['since']}"
                           f" (seen {a['seen']}×): {a['title']} — {a['delivery']}")
+                for step in a["timeline"]:
+                    note = f": {step['note']}" if step["note"] else ""
+                    out.print(f"    {step['at']} {step['event']} by {step['by']}{note}", markup=False)
             if not info["open_alerts"]:
                 out.print("  no open alerts")
             for duty, trig in info["triggers"].items():

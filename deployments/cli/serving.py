@@ -62,7 +62,8 @@ def approvals_serve(
     socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Connect out to Slack over Socket Mode "
                                               "instead (no public URL; needs STEWARD_SLACK_APP_TOKEN).")] = False,
 ) -> None:
-    """Receive Approve/Reject clicks: verify, decide (owner or backup, first decision wins), resume the run."""
+    """Receive Approve/Reject clicks: verify, decide (owner or backup, first decision wins), resume the run; and
+    alert Acknowledge/Snooze clicks; the sweep also escalates unacknowledged alerts."""
     from deployments.receiver import Receiver, serve_forever, signing_secret
 
     receiver = Receiver(None if socket_mode else signing_secret())

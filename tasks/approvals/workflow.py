@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from slack_sdk import WebClient
 
 from runbooks.spec import Owner
+from tasks.common.escalation import escalate
 from tasks.core.status import ApprovalState
 from tasks.slack.notifier import SLACK_FAILURES, SlackUnavailable, destination, slack_client, slack_config
 from tasks.store.approvals import (
@@ -391,15 +392,25 @@ def _guarded(step: Callable[..., Any], *args: Any) -> None:
 
 
 def start_sweeper(every: float) -> Callable[[], None]:
-    """Run :func:`sweep` every ``every`` seconds on a daemon thread, with or without a Slack receiver; returns the stop."""
+    """Run :func:`sweep`, then alert escalation, every ``every`` seconds on a daemon thread, with or without a
+    Slack receiver; returns the stop, which lets a sweep under way finish (nothing runs after it returns)."""
     stopping = threading.Event()
 
     def loop() -> None:
         while not stopping.wait(every):
-            try:
-                sweep()
-            except Exception:  # noqa: BLE001 - a store hiccup must not end the sweeps
-                log.exception("approval sweep failed")
+            for step in (sweep, escalate):
+                if stopping.is_set():
+                    break
+                try:
+                    step()
+                except Exception:  # noqa: BLE001 - a store hiccup must not end the sweeps
+                    log.exception("%s failed", step.__name__)
 
-    threading.Thread(target=loop, name="approval-sweep", daemon=True).start()
-    return stopping.set
+    thread = threading.Thread(target=loop, name="approval-sweep", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=60)
+
+    return stop

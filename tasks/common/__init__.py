@@ -1,3 +1,3 @@
 """What every duty run shares: the report model and findings, persist-alert-notify, the publish step, failure hooks."""
 
-__all__ = ["duty", "findings", "publish"]
+__all__ = ["duty", "escalation", "findings", "publish"]

@@ -15,14 +15,15 @@ from prefect import task
 from sqlalchemy.orm import Session
 
 from runbooks.loader import Catalog, load_catalog
+from runbooks.metrics import PER_DAY
 from runbooks.spec import Duty, RunbookSpec
 from tasks.common.findings import AlertRef, DutyReport, Finding
 from tasks.core.errors import ConfigError
 from tasks.core.retry import RETRY
 from tasks.core.status import CheckStatus, Delivery
 from tasks.io.sources import first_timestamp
-from tasks.slack.notifier import deliver, destination, slack_client, slack_config
-from tasks.store.alerts import raise_alert, resolve_recovered, undelivered
+from tasks.slack.notifier import alert_destination, deliver, slack_client, slack_config
+from tasks.store.alerts import add_note, open_alert, raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
 from tasks.store.models import Alert
 from tasks.store.results import record_result
@@ -59,8 +60,20 @@ def _summary(report: DutyReport, findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
+def money_breach(spec: RunbookSpec, duty: Duty, findings: list[Finding]) -> bool:
+    """A breach counted in money (an SLA on a business metric, the cost budget): the owner's to answer for,
+    not the responders'."""
+    if duty is Duty.cost:
+        return any(f.key == "budget" for f in findings)
+    money = {b.name for b in spec.outcomes.business_metrics} if spec.outcomes else set()
+    return any(f.key.startswith("sla:") and f.key.split(":")[1].removesuffix(PER_DAY) in money for f in findings)
+
+
 def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> DutyReport:
-    """Store the result and reconcile alerts: one alert per duty incident, updated while it lasts."""
+    """Store the result and reconcile alerts: one alert per duty incident, updated while it lasts.
+
+    A night without data (no rows, too few to judge) adds a note to the live incident instead of
+    replacing its findings; with no live incident it alerts as usual (a silent log is a finding too)."""
     spec = catalog.get(report.system)
     record_result(
         session,
@@ -76,6 +89,12 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
     )
     alerting = [f for f in report.findings if f.severity != "info"]
     refs: list[AlertRef] = []
+    live = open_alert(session, report.system, report.duty.value, report.duty.value)
+    if report.without_data() and live is not None:
+        add_note(session, live, f"{report.window.label()}: {report.headline} (findings above kept from "
+                                f"{live.details.get('window', 'the last judged window')})")
+        return report.model_copy(update={"alerts": [AlertRef(id=live.id, key=live.key, state=live.state, new=False,
+                                                               delivery=live.delivery)]})
     if alerting:
         worst = "critical" if any(f.severity == "critical" for f in alerting) else "warning"
         alert, new = raise_alert(
@@ -87,9 +106,9 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
             title=report.headline,
             summary=_summary(report, alerting),
             playbook=catalog.playbook_path(report.system, report.duty),
-            destination=destination(spec.owner),
+            destination=alert_destination(spec, to_owner=money_breach(spec, report.duty, alerting)),
             details={"window": report.window.label(), "window_end": report.window_end.isoformat(),
-                     "findings": [f.key for f in alerting]},
+                     "findings": [f.key for f in alerting], "report_path": report.report_path},
         )
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
     firing = [report.duty.value] if alerting else []
@@ -145,7 +164,7 @@ def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, c
             title=f"the {duty.value} check could not run",
             summary=f"{message[:500]}\nPrefect flow run {flow_run_id}; nothing was judged, so this window is unknown.",
             playbook=catalog.playbook_path(system, duty),
-            destination=destination(spec.owner),
+            destination=alert_destination(spec),
             details={"flow_run_id": flow_run_id},
         )
     notify_owner(store, catalog, system)

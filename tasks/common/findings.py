@@ -47,6 +47,7 @@ class DutyReport(BaseModel):
     findings: list[Finding] = []
     metrics: dict[str, Any] = {}
     coverage: str | None = None  # ``first..last`` of the days judged when the log covers only part of the window
+    judged: bool = True  # False when the window held too little data to judge its substance (volume aside)
     report_path: str | None = None
     flow_run_id: str | None = None
     alerts: list[AlertRef] = Field(default_factory=list)
@@ -54,6 +55,11 @@ class DutyReport(BaseModel):
     @property
     def window(self) -> Window:
         return Window(start=self.window_start, end=self.window_end)
+
+    def without_data(self) -> bool:
+        """A window inside the log's life with no rows, or too few to judge: it may add a note to a live
+        incident, never replace its findings. (A window not judged at all, e.g. today, says nothing.)"""
+        return not self.judged or self.status == CheckStatus.no_data
 
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)

@@ -158,7 +158,7 @@ def judge(
                      "duplicate_ids": duplicates, "baseline_version": baseline_version}
     if rows < policy.min_rows:
         report = DutyReport(
-            **base, findings=findings, metrics=metrics,
+            **base, findings=findings, metrics=metrics, judged=False,
             status=CheckStatus.attention if findings else CheckStatus.no_data if rows == 0 else CheckStatus.skipped,
             headline=f"insufficient data: {rows:,} rows in {judged.label()} (min_rows {policy.min_rows})",
         )

@@ -21,11 +21,16 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from runbooks.spec import Owner
+from runbooks.spec import Owner, RunbookSpec
 from tasks.core.errors import Unavailable
 from tasks.core.status import AlertState, Delivery
+from tasks.render.links import report_url
 from tasks.store.database import secret_from_block
-from tasks.store.models import Alert
+from tasks.store.models import Alert, utcnow
+
+ACKNOWLEDGE, SNOOZE = "steward_alert_ack", "steward_alert_snooze"
+ALERT_ACTIONS = (ACKNOWLEDGE, SNOOZE)
+SNOOZE_HOURS = 24
 
 SEVERITY_EMOJI = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 
@@ -110,14 +115,60 @@ def destination(owner: Owner) -> str:
     return owner.slack_channel or owner.slack_user_id
 
 
-def playbook_link(playbook: str) -> str:
-    """A clickable link when playbooks are published (``STEWARD_PLAYBOOK_BASE_URL``), else the path."""
+def alert_destination(spec: RunbookSpec, *, to_owner: bool = False) -> str:
+    """Where an alert is posted: routine ones to the responders (their first channel, else the first of them)
+    when the runbook names any; approvals' kin (``to_owner``: money-denominated SLA breaches) to the owner."""
+    if spec.responders and not to_owner:
+        channels = [r for r in spec.responders if not r.startswith(("U", "W"))]
+        return (channels or spec.responders)[0]
+    return destination(spec.owner)
+
+
+def playbook_url(playbook: str) -> str | None:
+    """The playbook's address when it has one or playbooks are published (``STEWARD_PLAYBOOK_BASE_URL``)."""
     if "://" in playbook:
-        return f"<{playbook}|playbook>"
+        return playbook
     if base := os.environ.get("STEWARD_PLAYBOOK_BASE_URL"):
-        relative = playbook.split("runbooks/", 1)[-1]
-        return f"<{base.rstrip('/')}/{relative}|playbook>"
-    return f"playbook: `{playbook}`"
+        return f"{base.rstrip('/')}/{playbook.split('runbooks/', 1)[-1]}"
+    return None
+
+
+def playbook_link(playbook: str) -> str:
+    """A clickable link when the playbook has an address, else the path."""
+    url = playbook_url(playbook)
+    return f"<{url}|playbook>" if url else f"playbook: `{playbook}`"
+
+
+def _button(text: str, **fields: Any) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text}, **fields}
+
+
+def alert_buttons(alert: Alert) -> dict[str, Any] | None:
+    """Acknowledge and Snooze (while unresolved; clicks go to the receiver), Open report and Playbook (links)."""
+    elements: list[dict[str, Any]] = []
+    if alert.state == AlertState.open:
+        elements.append(_button("Acknowledge", action_id=ACKNOWLEDGE, value=str(alert.id), style="primary"))
+    if alert.state != AlertState.resolved:
+        elements.append(_button(f"Snooze {SNOOZE_HOURS} h", action_id=SNOOZE, value=str(alert.id)))
+    if url := report_url(alert.details.get("report_path")):
+        elements.append(_button("Open report", action_id="steward_alert_report", url=url))
+    if url := playbook_url(alert.playbook):
+        elements.append(_button("Playbook", action_id="steward_alert_playbook", url=url))
+    return {"type": "actions", "block_id": f"alert-{alert.id}", "elements": elements} if elements else None
+
+
+def lifecycle_line(alert: Alert) -> str | None:
+    """Who has it: acknowledged by, snoozed until, escalated to, the latest note."""
+    parts = []
+    if alert.acknowledged_by:
+        parts.append(f":eyes: Acknowledged by <@{alert.acknowledged_by}> at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+    if alert.snoozed_until and alert.snoozed_until > utcnow() and alert.state != AlertState.resolved:
+        parts.append(f":zzz: Snoozed until {alert.snoozed_until:%Y-%m-%d %H:%M} UTC")
+    if alert.escalation_level and alert.state == AlertState.open:
+        parts.append(f"escalated to the {'backup' if alert.escalation_level == 1 else 'owner'}")
+    if note := alert.details.get("note"):
+        parts.append(f"Latest: {note}")
+    return " · ".join(parts) or None
 
 
 def alert_message(alert: Alert, owner: Owner) -> tuple[str, list[dict[str, Any]]]:
@@ -128,13 +179,17 @@ def alert_message(alert: Alert, owner: Owner) -> tuple[str, list[dict[str, Any]]
     text = f"{'[resolved] ' if resolved else ''}{alert.system} {alert.duty}: {alert.title}"
     context = (
         f"{status} · since {alert.first_seen:%Y-%m-%d %H:%M} UTC · owner {owner.name} (<@{owner.slack_user_id}>)"
-        f" · {playbook_link(alert.playbook)}"
+        f" · {playbook_link(alert.playbook)} · alert `#{alert.id}`"
     )
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{icon} *{alert.system} · {alert.duty}*: {alert.title}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": alert.summary[:2900]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
+    if line := lifecycle_line(alert):
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line[:2900]}]})
+    if buttons := alert_buttons(alert):
+        blocks.append(buttons)
     return text, blocks
 
 
@@ -157,7 +212,7 @@ def deliver(client: WebClient, alert: Alert, owner: Owner) -> None:
 
 def describe_destination(alert: Alert) -> str:
     """Where an alert went, or would have gone, in words for the CLI."""
-    where = alert.destination if alert.destination.startswith("#") else f"DM to {alert.destination}"
+    where = f"DM to {alert.destination}" if alert.destination.startswith(("U", "W")) else alert.destination
     if alert.delivery == Delivery.not_configured:
         return f"not sent (Slack not configured); would go to {where}"
     if alert.delivery == Delivery.failed:

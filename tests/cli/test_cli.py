@@ -85,7 +85,7 @@ def test_run_exit_codes_follow_findings_and_status_shows_the_alert(prefect_api: 
 
     status = steward("status", home=demo_home)
     assert status.returncode == 1
-    assert "would go to DM to U04DANA0001" in status.stdout and "never run" in status.stdout
+    assert "would go to C0OPSMLOPS" in status.stdout and "never run" in status.stdout
     as_json = json.loads(steward("status", "--format", "json", home=demo_home).stdout)
     assert as_json["fraud-scoring"]["duties"]["drift"]["status"] == "attention"
 

@@ -66,6 +66,8 @@ def test_over_budget_alerts_the_owner_once(prefect_api, demo_home, slack, tight_
         assert len(session.scalars(select(Alert)).all()) == 1
     alerts = [m for m in slack.posted() if m["text"].startswith("support-assistant cost:")]
     assert len(alerts) == 1 and len(slack.posted("chat.update")) == 1
+    assert alerts[0]["channel"] == "#support-ai-ops"  # money: the owner's, not the responders'
+
 
 
 def test_cli_month_json_and_a_future_month_is_one_line(prefect_api, demo_home) -> None:

@@ -35,7 +35,7 @@ def test_failed_run_alerts_the_owner_and_next_good_run_resolves_it(
         assert (alert.state, alert.severity, alert.delivery) == (AlertState.open, "critical", "sent")
         assert "fraud_decisionz" in alert.summary and alert.details["flow_run_id"]
     [posted] = fake_slack.posted()
-    assert posted["channel"] == "U04DANA0001" and "could not run" in posted["text"]
+    assert posted["channel"] == "C0OPSMLOPS" and "could not run" in posted["text"]  # the responders run it
 
     drift_check(system="fraud-scoring", window=night)
     with open_store().session() as session:

@@ -47,14 +47,22 @@ def run_night(store: Store, r: DutyReport) -> list[Alert]:
     return notify_owner(store, CATALOG, r.system)
 
 
-def test_alert_goes_to_owner_dm_with_playbook_then_updates_then_resolves(store: Store, slack_env) -> None:
+def buttons(message: dict) -> dict[str, dict]:
+    return {b["text"]["text"]: b for block in message["blocks"] if block["type"] == "actions" for b in block["elements"]}
+
+
+def test_routine_alert_goes_to_the_responders_with_buttons_then_updates_then_resolves(store: Store, slack_env) -> None:
     [alert] = run_night(store, report(day=20))
     [post] = slack_env.posted()
-    assert post["channel"] == "U04DANA0001"
+    assert post["channel"] == "C0OPSMLOPS"  # the runbook's responders: the first line of response
     rendered = str(post["blocks"])
     assert "fraud-scoring · drift" in rendered and "runbooks/playbooks/drift.md" in rendered
     assert "f0 drifted" in rendered and "Dana Whitfield" in rendered
-    assert (alert.delivery, alert.slack_channel) == (Delivery.sent, "D04DANA0001")
+    assert (alert.delivery, alert.slack_channel) == (Delivery.sent, "C0OPSMLOPS")
+    shown = buttons(post)
+    assert (shown["Acknowledge"]["action_id"], shown["Acknowledge"]["value"]) == ("steward_alert_ack", str(alert.id))
+    assert shown["Snooze 24 h"]["value"] == str(alert.id)
+    assert "Open report" not in shown and "Playbook" not in shown  # no address to open: no dead link
 
     run_night(store, report(day=21, findings=2))  # repeat night: same alert, message updated, no new post
     assert len(slack_env.posted()) == 1
@@ -64,11 +72,31 @@ def test_alert_goes_to_owner_dm_with_playbook_then_updates_then_resolves(store: 
     run_night(store, report(day=22, findings=0))  # recovery resolves the same message
     assert len(slack_env.posted()) == 1
     assert "Resolved" in str(slack_env.posted("chat.update")[-1]["blocks"])
+    assert buttons(slack_env.posted("chat.update")[-1]) == {}
 
 
-def test_channel_destination_from_runbook(store: Store, slack_env) -> None:
+def test_open_report_and_playbook_are_url_buttons_when_they_have_an_address(store: Store, slack_env, monkeypatch,
+                                                                           tmp_path) -> None:
+    from tasks.render.html import report_path
+
+    monkeypatch.setenv("STEWARD_PUBLIC_URL", "https://steward.example.com/")
+    monkeypatch.setenv("STEWARD_PLAYBOOK_BASE_URL", "https://wiki.example.com/runbooks")
+    page = report_path("fraud-scoring", "drift", "2026-11-20")
+    run_night(store, report().model_copy(update={"report_path": str(page)}))
+    shown = buttons(slack_env.posted()[-1])
+    assert shown["Open report"]["url"] == "https://steward.example.com/reports/fraud-scoring/drift/2026-11-20.html"
+    assert shown["Playbook"]["url"] == "https://wiki.example.com/runbooks/playbooks/drift.md"
+
+
+def test_money_denominated_sla_breach_goes_to_the_owner(store: Store, slack_env) -> None:
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    breach = DutyReport(system="fraud-scoring", duty=Duty.outcomes, window_start=start, window_end=start + timedelta(7),
+                        status=CheckStatus.attention, headline="SLA breached",
+                        findings=[Finding(key="sla:false_decline_cost_per_day:total", severity="warning",
+                                          title="false declines cost €7,100 a day > SLA €5,000")])
+    run_night(store, breach)
     run_night(store, report(system="support-assistant"))
-    assert [p["channel"] for p in slack_env.posted()] == ["#support-ai-ops"]
+    assert [p["channel"] for p in slack_env.posted()] == ["U04DANA0001", "C0OPSMLOPS"]
 
 
 def test_slack_outage_loses_nothing_and_is_resent(store: Store, slack_env) -> None:
@@ -98,7 +126,7 @@ def test_wrong_token_is_reported_without_the_token(store: Store, fake_slack, mon
 def test_without_slack_the_alert_is_stored_and_says_where_it_would_go(store: Store) -> None:
     [alert] = run_night(store, report())
     assert alert.delivery == Delivery.not_configured
-    assert describe_destination(alert) == "not sent (Slack not configured); would go to DM to U04DANA0001"
+    assert describe_destination(alert) == "not sent (Slack not configured); would go to C0OPSMLOPS"
 
 
 def test_unreachable_slack_keeps_the_alert(store: Store, monkeypatch) -> None:
