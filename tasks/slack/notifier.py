@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
@@ -24,6 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from runbooks.spec import Owner
 from tasks.core.errors import Unavailable
 from tasks.core.status import AlertState, Delivery
+from tasks.render.links import playbook_url, report_url, run_url, slack_links
 from tasks.store.database import secret_from_block
 from tasks.store.models import Alert
 
@@ -110,14 +112,20 @@ def destination(owner: Owner) -> str:
     return owner.slack_channel or owner.slack_user_id
 
 
-def playbook_link(playbook: str) -> str:
-    """A clickable link when playbooks are published (``STEWARD_PLAYBOOK_BASE_URL``), else the path."""
-    if "://" in playbook:
-        return f"<{playbook}|playbook>"
-    if base := os.environ.get("STEWARD_PLAYBOOK_BASE_URL"):
-        relative = playbook.split("runbooks/", 1)[-1]
-        return f"<{base.rstrip('/')}/{relative}|playbook>"
-    return f"playbook: `{playbook}`"
+def alert_links(alert: Alert) -> str:
+    """Open report, Prefect run and playbook as links; a report not reachable by URL gets the one note."""
+    details = alert.details or {}
+    links: list[tuple[str | None, str]] = []
+    if details.get("report_path"):
+        links.append((report_url(details["report_path"]), "Open report"))
+    if run := run_url(details.get("flow_run_id")):
+        links.append((run, "Prefect run"))
+    if playbook := playbook_url(alert.playbook):
+        links.append((playbook, "Playbook"))
+    shown = slack_links(*links)
+    if alert.playbook and playbook is None:  # not published: its name, never its path on the server
+        shown = " · ".join(filter(None, [shown, f"playbook `{Path(alert.playbook).name}`"]))
+    return shown
 
 
 def alert_message(alert: Alert, owner: Owner) -> tuple[str, list[dict[str, Any]]]:
@@ -128,13 +136,15 @@ def alert_message(alert: Alert, owner: Owner) -> tuple[str, list[dict[str, Any]]
     text = f"{'[resolved] ' if resolved else ''}{alert.system} {alert.duty}: {alert.title}"
     context = (
         f"{status} · since {alert.first_seen:%Y-%m-%d %H:%M} UTC · owner {owner.name} (<@{owner.slack_user_id}>)"
-        f" · {playbook_link(alert.playbook)}"
     )
+    links = alert_links(alert)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{icon} *{alert.system} · {alert.duty}*: {alert.title}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": alert.summary[:2900]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
+    if links:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
     return text, blocks
 
 

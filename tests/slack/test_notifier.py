@@ -52,7 +52,8 @@ def test_alert_goes_to_owner_dm_with_playbook_then_updates_then_resolves(store: 
     [post] = slack_env.posted()
     assert post["channel"] == "U04DANA0001"
     rendered = str(post["blocks"])
-    assert "fraud-scoring · drift" in rendered and "runbooks/playbooks/drift.md" in rendered
+    assert "fraud-scoring · drift" in rendered and "playbook `drift.md`" in rendered
+    assert str(REPO) not in rendered  # a playbook not published is named, never shown as a server path
     assert "f0 drifted" in rendered and "Dana Whitfield" in rendered
     assert (alert.delivery, alert.slack_channel) == (Delivery.sent, "D04DANA0001")
 
