@@ -24,7 +24,7 @@ from prefect.runtime import flow_run
 
 from runbooks.spec import ComplianceSection, Duty, RunbookSpec
 from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.compliance import checks
 from tasks.compliance.notify import send_summary

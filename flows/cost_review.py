@@ -19,7 +19,7 @@ from prefect.states import State
 
 from runbooks.spec import Duty, RunbookSpec
 from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover

@@ -2,7 +2,8 @@
 
 A flow computes a ``DutyReport``; ``persist_report`` stores it idempotently
 and turns its findings into alerts (one per incident); ``notify_owner`` sends
-whatever the owner has not seen yet.
+whatever the owner has not seen yet; the reports index is rewritten. ``final_state``
+is what the run ends in, so the Prefect UI shows the verdict.
 """
 
 from __future__ import annotations
