@@ -13,6 +13,10 @@ or a click from a responders' channel) may press them. The decision is committed
 before the 200 ack, so a double click is harmless and a store failure answers
 503 with nothing written; resuming the run and updating the Slack message
 follow the ack, off the request path, so Slack's 3-second limit holds.
+
+Under ``steward up`` and ``steward serve`` the same server also serves the reports
+folder read-only at ``/reports/`` (GET and HEAD; nothing outside the folder) and
+the reports index at ``/``: the links in Slack and the Prefect UI open there.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -48,6 +54,7 @@ from tasks.store.models import Alert, ApprovalRequest, utcnow
 
 PATH = "/slack/events"
 HEALTH = "/health"
+REPORTS = "/reports"
 SWEEP_SECONDS = 30.0
 log = logging.getLogger("steward.receiver")
 
@@ -274,12 +281,22 @@ class Receiver:
             log.warning("could not answer %s ephemerally (%s)", click.user_id, type(exc).__name__)
 
 
-def asgi_app(receiver: Receiver, limits: Limits) -> Any:
-    """The starlette app: transport limits first, then ``receiver.handle`` on a worker thread."""
+@dataclass(frozen=True)
+class Site:
+    """What the server shows people besides taking clicks: the reports folder and the index page."""
+
+    reports: Path
+    index: Callable[[str], str]  # the index page's HTML, given the prefix of its report links
+
+
+def asgi_app(receiver: Receiver | None, limits: Limits, site: Site | None = None) -> Any:
+    """The starlette app: transport limits first, then ``receiver.handle`` on a worker thread; with a
+    ``site``, the reports read-only and their index. Without a receiver, no route takes clicks."""
     from starlette.applications import Starlette
     from starlette.requests import ClientDisconnect, Request
-    from starlette.responses import PlainTextResponse, Response
-    from starlette.routing import Route
+    from starlette.responses import HTMLResponse, PlainTextResponse, Response
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
 
     class Refused(Exception):
         def __init__(self, status: int):
@@ -326,13 +343,25 @@ def asgi_app(receiver: Receiver, limits: Limits) -> Any:
             return refuse(408)
         except ClientDisconnect:
             return refuse(400)
+        assert receiver is not None
         status = await asyncio.to_thread(receiver.handle, body, dict(request.headers))
         return Response(status_code=status)
 
     async def health(_request: Request) -> Response:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route(PATH, events, methods=["POST"]), Route(HEALTH, health, methods=["GET"])])
+    routes: list[Any] = [Route(HEALTH, health, methods=["GET"])]
+    if receiver is not None:
+        routes.append(Route(PATH, events, methods=["POST"]))
+    if site is not None:
+        async def index(_request: Request) -> Response:
+            return HTMLResponse(await asyncio.to_thread(site.index, REPORTS.lstrip("/") + "/"))
+
+        site.reports.mkdir(parents=True, exist_ok=True)
+        # StaticFiles answers GET and HEAD only (405 otherwise) and 404s any path resolving outside the folder.
+        routes += [Route("/", index, methods=["GET", "HEAD"]),
+                   Mount(REPORTS, app=StaticFiles(directory=site.reports, html=True), name="reports")]
+    return Starlette(routes=routes)
 
 
 def _protocol(header_seconds: float) -> type:
@@ -366,13 +395,14 @@ def _protocol(header_seconds: float) -> type:
 class HttpReceiver:
     """The receiver on uvicorn, on a daemon thread: bound when created (an ``OSError`` if the port is taken)."""
 
-    def __init__(self, receiver: Receiver, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None):
+    def __init__(self, receiver: Receiver | None, host: str = "127.0.0.1", port: int = 0,
+                 limits: Limits | None = None, site: Site | None = None):
         import uvicorn
 
         limits = limits or Limits()
         self.socket = socket.create_server((host, port), backlog=limits.backlog)
         config = uvicorn.Config(
-            asgi_app(receiver, limits), http=_protocol(limits.header_seconds), ws="none", lifespan="off",
+            asgi_app(receiver, limits, site), http=_protocol(limits.header_seconds), ws="none", lifespan="off",
             loop="asyncio", backlog=limits.backlog, timeout_keep_alive=limits.keep_alive_seconds,
             h11_max_incomplete_event_size=limits.max_header_bytes, server_header=False, date_header=False,
             log_config=None, access_log=False, timeout_graceful_shutdown=5,
@@ -392,9 +422,13 @@ class HttpReceiver:
         return int(self.socket.getsockname()[1])
 
     @property
+    def base_url(self) -> str:
+        return f"http://{self.socket.getsockname()[0]}:{self.port}"
+
+    @property
     def url(self) -> str:
         """Where Slack posts clicks (behind the TLS proxy that fronts it)."""
-        return f"http://{self.socket.getsockname()[0]}:{self.port}{PATH}"
+        return f"{self.base_url}{PATH}"
 
     def shutdown(self) -> None:
         self.server.should_exit = True
@@ -402,10 +436,10 @@ class HttpReceiver:
         self.socket.close()
 
 
-def serve_in_background(receiver: Receiver, host: str = "127.0.0.1", port: int = 0,
-                        limits: Limits | None = None) -> HttpReceiver:
+def serve_in_background(receiver: Receiver | None, host: str = "127.0.0.1", port: int = 0,
+                        limits: Limits | None = None, site: Site | None = None) -> HttpReceiver:
     """Start serving on a daemon thread (tests, the demo, ``steward up``); stop with ``server.shutdown()``."""
-    return HttpReceiver(receiver, host, port, limits)
+    return HttpReceiver(receiver, host, port, limits, site)
 
 
 def app_token() -> str:
@@ -452,26 +486,29 @@ def socket_mode_client(receiver: Receiver, token: str) -> Any:
     return client
 
 
-def start(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,
-          sweep_seconds: float = SWEEP_SECONDS) -> tuple[str | None, Callable[[], None]]:
+def start(receiver: Receiver | None, host: str, port: int, *, socket_mode: bool = False,
+          sweep_seconds: float = SWEEP_SECONDS, site: Site | None = None) -> tuple[HttpReceiver | None, Callable[[], None]]:
     """Answer clicks (HTTP, or Socket Mode) and tend pending requests every ``sweep_seconds`` in the
-    background; returns the URL clicks are posted to (None in Socket Mode) and the stop."""
-    url = None
+    background; returns the HTTP server (None in Socket Mode) and the stop. Without a receiver the HTTP
+    server takes no clicks and only shows the ``site``."""
+    server = None
     if socket_mode:
+        assert receiver is not None
         socket_client = socket_mode_client(receiver, app_token())
         socket_client.connect()
         stop_listening = socket_client.close
     else:
-        server = serve_in_background(receiver, host, port)
-        url, stop_listening = server.url, server.shutdown
+        server = serve_in_background(receiver, host, port, site=site)
+        stop_listening = server.shutdown
     stop_sweeping = start_sweeper(sweep_seconds)
 
     def stop() -> None:
         stop_sweeping()
         stop_listening()
-        receiver.followups.shutdown(wait=True)
+        if receiver is not None:
+            receiver.followups.shutdown(wait=True)
 
-    return url, stop
+    return server, stop
 
 
 def serve_forever(receiver: Receiver, host: str, port: int, *, socket_mode: bool = False,

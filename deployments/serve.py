@@ -8,13 +8,17 @@ schedules active in the server while the process is down, so a restart loses non
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from deployments.plan import DeploymentPlan
 from flows.registry import flow_path, load_flow
 from tasks.core.errors import StewardError
+
+if TYPE_CHECKING:
+    from deployments.receiver import Site
+    from runbooks.loader import Catalog
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -38,28 +42,40 @@ def runner_deployments(plans: list[DeploymentPlan]) -> list[Any]:
     ]
 
 
-def serve_plans(plans: list[DeploymentPlan], limit: int, receiver_port: int, say: Callable[[str], None],
-                on_ready: Callable[[str | None], None] = lambda _receiver: None) -> None:
-    """Block, running scheduled and triggered runs and answering approval clicks, until Ctrl-C or SIGTERM.
+class Served(BaseModel):
+    """Where the HTTP side of ``steward serve`` answers: the reports (and their index), and clicks."""
 
-    The ready line (and ``on_ready``, given the receiver's URL or None) comes only once every deployment
-    is registered and the receiver answers, so whoever waits for it can trigger runs and click at once.
+    reports_url: str
+    receiver_url: str | None = None
+
+
+def serve_plans(plans: list[DeploymentPlan], limit: int, receiver_port: int, say: Callable[[str], None],
+                on_ready: Callable[[Served], None] = lambda _served: None, catalog: Catalog | None = None) -> None:
+    """Block, running scheduled and triggered runs, serving reports and answering approval clicks, until
+    Ctrl-C or SIGTERM.
+
+    The ready line (and ``on_ready``) comes only once every deployment is registered and the report
+    server (with the receiver) answers, so whoever waits for it can trigger runs, open reports and click.
+    Unless ``STEWARD_PUBLIC_URL`` says where users reach it, links point at this server itself.
     """
     import asyncio
+    import os
 
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
 
-    receiver_url, stop_receiver = start_receiver(receiver_port, say)
+    served, stop_receiver = start_receiver(receiver_port, say, catalog)
     try:
+        if not os.environ.get("STEWARD_PUBLIC_URL"):  # before any flow run starts: they inherit it
+            os.environ["STEWARD_PUBLIC_URL"] = served.reports_url
+            say(f"report links point at {served.reports_url} (set STEWARD_PUBLIC_URL to the address users reach)")
         runner = Runner(pause_on_shutdown=False, limit=limit)
         for deployment in runner_deployments(plans):
             runner.add_deployment(deployment)  # registers it with the API, schedule included
-        if receiver_url:
-            wait_until_answering(receiver_url)
-        on_ready(receiver_url)
-        say(f"ready: {len(plans)} deployment(s) registered"
-            + (f", approvals at {receiver_url}" if receiver_url else "") + "; Ctrl-C stops")
+        wait_until_answering(served.reports_url)
+        on_ready(served)
+        say(f"ready: {len(plans)} deployment(s) registered, reports at {served.reports_url}/"
+            + (f", approvals at {served.receiver_url}" if served.receiver_url else "") + "; Ctrl-C stops")
         try:
             asyncio.run(runner.start())
         except (KeyboardInterrupt, TerminationSignal):
@@ -68,14 +84,14 @@ def serve_plans(plans: list[DeploymentPlan], limit: int, receiver_port: int, say
         stop_receiver()
 
 
-def wait_until_answering(events_url: str, timeout: float = 10) -> None:
-    """Until the receiver answers HTTP on its health route."""
+def wait_until_answering(base_url: str, timeout: float = 10) -> None:
+    """Until the report server (and receiver) answers HTTP on its health route."""
     import time
     import urllib.request
 
-    from deployments.receiver import HEALTH, PATH
+    from deployments.receiver import HEALTH
 
-    health = events_url.removesuffix(PATH) + HEALTH
+    health = base_url + HEALTH
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -83,29 +99,46 @@ def wait_until_answering(events_url: str, timeout: float = 10) -> None:
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise StewardError(f"the approval receiver does not answer at {health}") from None
+                raise StewardError(f"the report server does not answer at {health}") from None
             time.sleep(0.1)
 
 
-def start_receiver(port: int, say: Callable[[str], None], host: str = "127.0.0.1") -> tuple[str | None, Callable[[], None]]:
-    """The Slack approval receiver beside the deployments, when a signing secret is configured; without one,
-    pending approvals are still swept (reminders, expiry), so a suspended run ends Expired, not Failed.
-    Returns the receiver's URL (None when off) and the stop."""
+def report_site(catalog: Catalog | None) -> Site:
+    """The reports folder and its index, rendered fresh from the ops store on every visit."""
+    from deployments.receiver import Site
+    from runbooks.loader import load_catalog
+    from tasks.render.index import gather_index, index_html
+    from tasks.render.links import reports_dir
+    from tasks.store.database import open_store
+
+    def index(base: str) -> str:
+        with open_store().session() as session:
+            return index_html(gather_index(session, catalog or load_catalog()), base)
+
+    return Site(reports=reports_dir(), index=index)
+
+
+def start_receiver(port: int, say: Callable[[str], None], catalog: Catalog | None = None,
+                   host: str = "127.0.0.1") -> tuple[Served, Callable[[], None]]:
+    """The report server, with the Slack approval receiver when a signing secret is configured; without
+    one, pending approvals are still swept (reminders, expiry), so a suspended run ends Expired, not Failed.
+    Returns where it answers and the stop."""
     from deployments.receiver import SWEEP_SECONDS, Receiver, signing_secret, start
-    from tasks.approvals.workflow import start_sweeper
 
     try:
-        secret = signing_secret()
+        receiver: Receiver | None = Receiver(signing_secret())
     except StewardError:
+        receiver = None
         say("approval receiver off: no Slack signing secret (STEWARD_SLACK_SIGNING_SECRET); "
             "owners can still decide with the Resume form of the paused run in the Prefect UI")
-        return None, start_sweeper(SWEEP_SECONDS)
     try:
-        url, stop = start(Receiver(secret), host, port)
+        server, stop = start(receiver, host, port, sweep_seconds=SWEEP_SECONDS, site=report_site(catalog))
     except OSError as exc:
-        raise StewardError(f"the approval receiver cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    say(f"approval receiver: {url}")
-    return url, stop
+        raise StewardError(f"the report server cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    assert server is not None
+    served = Served(reports_url=server.base_url, receiver_url=server.url if receiver else None)
+    say(f"reports: {served.reports_url}/" + (f" · approval receiver: {served.receiver_url}" if receiver else ""))
+    return served, stop
 
 
 class TriggeredRun(BaseModel):

@@ -18,6 +18,7 @@ class ServerRecord(BaseModel):
     api_url: str
     pid: int
     receiver_url: str | None = None
+    reports_url: str | None = None  # the report server and its index
 
 
 def recorded_server(home: Path | None = None) -> ServerRecord | None:

@@ -18,11 +18,15 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deployments.plan import DeploymentPlan
 from deployments.server_record import RECORD, ServerRecord, recorded_server
 from tasks.core.errors import StewardError
 from tasks.store.database import redact, steward_home
+
+if TYPE_CHECKING:
+    from runbooks.loader import Catalog
 
 
 class ServerStartFailed(StewardError):
@@ -95,14 +99,14 @@ def use_api_everywhere(api: str) -> None:
 
 
 def run_up(plans: list[DeploymentPlan], host: str, port: int, limit: int, receiver_port: int,
-           say: Callable[[str], None]) -> None:
+           say: Callable[[str], None], catalog: Catalog | None = None) -> None:
     """Start what is missing, serve until interrupted, then stop what this call started."""
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a Ctrl-C
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     home = steward_home()
     api = f"http://{host}:{port}/api"
     use_api_everywhere(api)
-    from deployments.serve import serve_plans
+    from deployments.serve import Served, serve_plans
     from tasks.store.database import open_store
 
     server = None
@@ -112,14 +116,15 @@ def run_up(plans: list[DeploymentPlan], host: str, port: int, limit: int, receiv
         server = start_server(host, port, home, say)
     record = home / RECORD
 
-    def ready(receiver_url: str | None) -> None:
-        record.write_text(ServerRecord(api_url=api, pid=os.getpid(), receiver_url=receiver_url).model_dump_json())
+    def ready(served: Served) -> None:
+        record.write_text(ServerRecord(api_url=api, pid=os.getpid(), receiver_url=served.receiver_url,
+                                       reports_url=served.reports_url).model_dump_json())
 
     try:
         store = open_store()
         say(f"ops store: {store.url and redact(store.url)}")
         say(f"registering {len(plans)} deployment(s): " + ", ".join(p.full_name for p in plans))
-        serve_plans(plans, limit=limit, receiver_port=receiver_port, say=say, on_ready=ready)
+        serve_plans(plans, limit=limit, receiver_port=receiver_port, say=say, on_ready=ready, catalog=catalog)
     finally:
         if (mine := recorded_server(home)) and mine.pid == os.getpid():
             record.unlink()

@@ -19,11 +19,12 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.states import State
 from prefect.runtime import flow_run
 
 from runbooks.spec import ComplianceSection, Duty, RunbookSpec
-from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.compliance import checks
 from tasks.compliance.notify import send_summary
@@ -35,6 +36,7 @@ from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover
 from tasks.io.outcomes import outcome_source
 from tasks.io.sources import count_null_timestamps, log_columns, read_window
+from tasks.render.links import report_url
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
 from tasks.store.seals import broken_seal_links
@@ -45,6 +47,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def last_week(now: datetime | None = None) -> Window:
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     return Window.days(today - timedelta(days=7), today - timedelta(days=1))
+
+
+def default_window(_spec: RunbookSpec, now: datetime) -> list[Window]:
+    """The previous 7 days, UTC."""
+    return [last_week(now)]
 
 
 @task(**RETRY)
@@ -128,18 +135,24 @@ def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) ->
 
 
 
-@flow(name="compliance-audit", flow_run_name=run_namer("compliance", "last-7-days"), **failure_hooks(Duty.compliance))
-def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+def evidence_note(pack: str | Path) -> str:
+    """The evidence pack's two files as links (the summary's report line already says when there are none)."""
+    html_url, json_url = report_url(pack), report_url(Path(pack).with_suffix(".json"))
+    return f"Evidence pack: [HTML]({html_url}) and [JSON]({json_url})" if html_url and json_url else ""
+
+
+@flow(name="compliance-audit", flow_run_name=run_namer("compliance", default_window), **failure_hooks(Duty.compliance))
+def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.compliance, runbooks)
     now = datetime.now(UTC)
-    audited = Window.parse(window) if window else last_week(now)
+    audited = Window.parse(window) if window else default_window(spec, now)[0]
     coverage = cover(audited, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: nothing sealed, stored, alerted or sent
         report = not_judged(system, Duty.compliance, coverage.window, coverage.reason)
         logger.info("%s compliance %s: %s", system, audited.label(), report.headline)
-        return report
+        return final_state(report)
     covered = coverage.covered
     log = load_log(spec, covered)
     history = load_history(spec, covered.end)
@@ -153,8 +166,8 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     pack = write_evidence_pack(report, datetime.now(UTC))
     report = publish(report, pack, check_rows(report),
                      bullets=[f"[{f.evidence['verdict']}] {f.title}" for f in report.findings],
-                     note=f"Evidence pack: `{pack}` and `{Path(pack).with_suffix('.json')}`")
+                     note=evidence_note(pack))
     report = settle(report, catalog)
     send_summary(spec, report)
     logger.info("%s compliance: %s", system, report.headline)
-    return report
+    return final_state(report)

@@ -15,10 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.states import State
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover
@@ -33,6 +34,11 @@ def previous_month(today: date) -> Window:
     return Window.month(f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}")
 
 
+def default_window(_spec: RunbookSpec, now: datetime) -> list[Window]:
+    """The previous calendar month, UTC."""
+    return [previous_month(now.astimezone(UTC).date())]
+
+
 @task(**RETRY)
 def load_month(spec: RunbookSpec, coverage: Coverage, today: date) -> pd.DataFrame:
     start, end = Period.covering(coverage, today).read_range()
@@ -41,19 +47,19 @@ def load_month(spec: RunbookSpec, coverage: Coverage, today: date) -> pd.DataFra
 
 
 
-@flow(name="cost-review", flow_run_name=run_namer("cost", "last-month"), **failure_hooks(Duty.cost))
-def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+@flow(name="cost-review", flow_run_name=run_namer("cost", default_window), **failure_hooks(Duty.cost))
+def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Review one month (default: the previous calendar month, UTC) of the system's spend."""
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.cost, runbooks)
     now = datetime.now(UTC)
     today = now.date()
-    judged = Window.parse(window) if window else previous_month(today)
+    judged = Window.parse(window) if window else default_window(spec, now)[0]
     coverage = cover(judged, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: no report file, no result, no alert, no Slack
         report = not_judged(system, Duty.cost, coverage.window, coverage.reason)
         logger.info("%s cost %s: %s", system, judged.label(), report.headline)
-        return report
+        return final_state(report)
     aggregates = load_month(spec, coverage, today)
     report = review(spec, coverage, aggregates, today)
     report = publish(report, write_cost_report(report), model_rows(report), bullets=top_lines(report))
@@ -61,4 +67,4 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report),
                             report.report_path)
     logger.info("%s cost: %s (summary %s)", system, report.headline, delivery.value)
-    return report
+    return final_state(report)

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
+from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
 from tasks.core.profiles import TableProfile
@@ -97,8 +98,13 @@ def load_window(spec: RunbookSpec, window: Window, baseline: TableProfile) -> Wi
 
 
 
-@flow(name="drift-check", flow_run_name=run_namer("drift", "yesterday"), **failure_hooks(Duty.drift))
-def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+def default_window(_spec: RunbookSpec, now: datetime) -> list[Window]:
+    """Yesterday, UTC."""
+    return [Window.yesterday(now)]
+
+
+@flow(name="drift-check", flow_run_name=run_namer("drift", default_window), **failure_hooks(Duty.drift))
+def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Judge one window (default: yesterday, UTC) of the log against the system's baseline.
 
     Only the days the log covers are judged: a window before its first row, in the future or today is skipped
@@ -107,7 +113,7 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.drift, runbooks)
     now = datetime.now(UTC)
-    judged = Window.parse(window) if window else Window.yesterday(now)
+    judged = Window.parse(window) if window else default_window(spec, now)[0]
     first = log_start(spec.source)
     coverage = cover(judged, first, now)
     if first is None or coverage.covered is None:
@@ -126,4 +132,4 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
                              note=f"Baseline {baseline.label}.")
     report = settle(report.model_copy(update={"flow_run_id": flow_run.id}), catalog)
     logger.info("%s drift: %s", system, report.headline)
-    return report
+    return final_state(report)

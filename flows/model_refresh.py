@@ -42,6 +42,7 @@ from tasks.refresh.artifacts import LOGGED, code_version, fingerprint, load_trai
 from tasks.refresh.data import LABEL, read_labelled
 from tasks.refresh.evaluate import Comparison, judge_versions, metric_rows
 from tasks.refresh.report import approval_blocks, headline, write_refresh_report
+from tasks.render.links import run_url
 from tasks.store.database import open_store
 from tasks.store.golden import add_golden, choose_golden, golden_frame
 from tasks.store.models import ModelVersion
@@ -65,6 +66,12 @@ def default_holdout(section: RefreshSection, label_delay_days: int, today: datet
     """The latest ``holdout_days`` whose labels have matured (``label_delay_days`` before yesterday)."""
     last = Window.yesterday(today).start.date() - timedelta(days=label_delay_days)
     return Window.days(last - timedelta(days=section.holdout_days - 1), last)
+
+
+def default_window(spec: RunbookSpec, now: datetime) -> list[Window]:
+    """The held-out window a run given none evaluates on."""
+    label_delay = spec.source.outcomes.label_delay_days if spec.source.outcomes else 0
+    return [default_holdout(refresh_section(spec), label_delay, now)]
 
 
 def holdout_refusal(holdout: Window, training: Window, first_row: datetime | None, label_delay_days: int,
@@ -194,7 +201,7 @@ def compare(spec: RunbookSpec, section: RefreshSection, holdout: Window, trainin
 def request_promotion(spec: RunbookSpec, section: RefreshSection, holdout: Window, comparison: Comparison,
                       report: str, timeout_seconds: float) -> str:
     text, blocks = approval_blocks(spec.system, holdout, comparison, section.gate.metric, report=report,
-                                   run_url=flow_run.ui_url)
+                                   run_url=run_url(str(flow_run.id)))
     return ask(spec.owner, system=spec.system, action="promote", text=text, blocks=blocks,
                timeout=timedelta(seconds=timeout_seconds), flow_run_id=str(flow_run.id),
                payload={"version": comparison.challenger_version, "previous": comparison.champion_version})
@@ -218,7 +225,7 @@ OUTCOMES = {
 }
 
 
-@flow(name="model-refresh", flow_run_name=run_namer("refresh", "latest"), **failure_hooks(Duty.refresh))
+@flow(name="model-refresh", flow_run_name=run_namer("refresh", default_window), **failure_hooks(Duty.refresh))
 def model_refresh(system: str, window: str | None = None, runbooks: str | None = None,
                   approval_timeout_seconds: float | None = None) -> State:
     """Retrain and, if the gate passes and the owner approves, promote. ``window`` is the held-out window."""
@@ -226,7 +233,7 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
     catalog, spec = load_duty(system, Duty.refresh, runbooks)
     section = refresh_section(spec)
     label_delay = spec.source.outcomes.label_delay_days if spec.source.outcomes else 0
-    holdout = Window.parse(window) if window else default_holdout(section, label_delay)
+    holdout = Window.parse(window) if window else default_window(spec, datetime.now(UTC))[0]
     training = Window(start=holdout.start - timedelta(days=section.training_days), end=holdout.start)
     reason = holdout_refusal(holdout, training, log_start(spec.source), label_delay, datetime.now(UTC))
     if reason is None and not labelled_rows(spec, holdout):

@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
+from prefect.states import State
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
-from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
+from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
@@ -112,8 +113,13 @@ def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: 
     return settle(report, catalog)
 
 
-@flow(name="outcome-review", flow_run_name=run_namer("outcomes", "default"), **failure_hooks(Duty.outcomes))
-def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+def default_window(spec: RunbookSpec, now: datetime) -> list[Window]:
+    """The day whose labels matured most recently, and yesterday's estimate."""
+    return default_windows(spec, outcomes_arrived_until(spec), now)
+
+
+@flow(name="outcome-review", flow_run_name=run_namer("outcomes", default_window), **failure_hooks(Duty.outcomes))
+def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
     catalog, spec = load_duty(system, Duty.outcomes, runbooks)
     if spec.source.outcomes is None:
@@ -124,4 +130,4 @@ def outcome_review(system: str, window: str | None = None, runbooks: str | None 
     reports = [review_window(spec, catalog, w, arrived, first_row) for w in windows]
     for report in reports:
         get_run_logger().info("%s outcomes %s: %s", system, report.window.label(), report.headline)
-    return reports[0]
+    return final_state(*reports)

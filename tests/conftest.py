@@ -25,7 +25,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
     for name in ("STEWARD_STORE_URL", "STEWARD_STORE_URL_BLOCK", "STEWARD_SLACK_BOT_TOKEN", "STEWARD_SLACK_API_URL",
                  "STEWARD_SLACK_BLOCK", "STEWARD_SLACK_TOKEN_BLOCK", "STEWARD_RUNBOOKS", "STEWARD_PLAYBOOK_BASE_URL",
-                 "STEWARD_SLACK_SIGNING_SECRET", "STEWARD_MLFLOW_TRACKING_URI"):
+                 "STEWARD_SLACK_SIGNING_SECRET", "STEWARD_MLFLOW_TRACKING_URI", "STEWARD_PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path / "home"
 

@@ -59,7 +59,7 @@ RunbooksOption = Annotated[
 FormatOption = Annotated[str, typer.Option("--format", help="table or json.")]
 
 
-ReceiverPortOption = Annotated[int, typer.Option(help="Approval receiver port (Slack's Request URL: POST /slack/events).")]
+ReceiverPortOption = Annotated[int, typer.Option(help="Port of the report server and approval receiver (reports at /, Slack's Request URL: POST /slack/events).")]
 
 
 def _catalog(path: Path | None) -> Catalog:

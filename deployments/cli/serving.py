@@ -22,14 +22,16 @@ def serve(
     receiver_port: ReceiverPortOption = 3000,
     runbooks: RunbooksOption = None,
 ) -> None:
-    """Serve every runbook's deployments and the approval receiver against PREFECT_API_URL, until Ctrl-C."""
+    """Serve every runbook's deployments, the reports and the approval receiver against PREFECT_API_URL, until Ctrl-C."""
     from deployments.plan import plan_deployments
     from deployments.serve import api_url_or_fail, serve_plans
 
-    plans = plan_deployments(_catalog(runbooks))
+    catalog = _catalog(runbooks)
+    plans = plan_deployments(catalog)
     api = api_url_or_fail()
     out.print(f"serving {len(plans)} deployment(s) against {api}; Ctrl-C stops", markup=False)
-    serve_plans(plans, limit=limit, receiver_port=receiver_port, say=lambda msg: out.print(msg, markup=False))
+    serve_plans(plans, limit=limit, receiver_port=receiver_port, say=lambda msg: out.print(msg, markup=False),
+                catalog=catalog)
 
 
 @app.command()
@@ -40,13 +42,13 @@ def up(
     receiver_port: ReceiverPortOption = 3000,
     runbooks: RunbooksOption = None,
 ) -> None:
-    """Start a local Prefect server with its UI, the ops store, every deployment and the approval receiver."""
+    """Start a local Prefect server with its UI, the ops store, every deployment, the reports and the approval receiver."""
     from deployments.plan import plan_deployments
     from deployments.up import run_up
 
-    plans = plan_deployments(_catalog(runbooks))
-    run_up(plans, host=host, port=port, limit=limit, receiver_port=receiver_port,
-           say=lambda msg: out.print(msg, markup=False))
+    catalog = _catalog(runbooks)
+    run_up(plan_deployments(catalog), host=host, port=port, limit=limit, receiver_port=receiver_port,
+           say=lambda msg: out.print(msg, markup=False), catalog=catalog)
 
 
 approvals_app = typer.Typer(help="The Slack approval receiver.", no_args_is_help=True)

@@ -2,14 +2,16 @@
 
 A flow computes a ``DutyReport``; ``persist_report`` stores it idempotently
 and turns its findings into alerts (one per incident); ``notify_owner`` sends
-whatever the owner has not seen yet.
+whatever the owner has not seen yet; the reports index is rewritten. ``final_state``
+is what the run ends in, so the Prefect UI shows the verdict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from sqlalchemy.orm import Session
@@ -21,12 +23,17 @@ from tasks.common.findings import AlertRef, DutyReport, Finding
 from tasks.core.errors import ConfigError
 from tasks.core.retry import RETRY
 from tasks.core.status import CheckStatus, Delivery
+from tasks.core.windows import Window
 from tasks.io.sources import first_timestamp
+from tasks.render.index import gather_index, write_index
 from tasks.slack.notifier import alert_destination, deliver, slack_client, slack_config
 from tasks.store.alerts import add_note, open_alert, raise_alert, resolve_recovered, undelivered
 from tasks.store.database import Store, open_store
 from tasks.store.models import Alert
 from tasks.store.results import record_result
+
+if TYPE_CHECKING:
+    from prefect.states import State
 
 
 def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
@@ -38,16 +45,43 @@ def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, R
     return catalog, spec
 
 
-def run_namer(prefix: str, default: str) -> Callable[[], str]:
-    """A ``flow_run_name``: ``<prefix>/<system>/<window>``, so the UI's run list reads as a duty log."""
+DefaultWindows = Callable[[RunbookSpec, datetime], list[Window]]
+"""A duty's default windows for a run given no ``window``: called by its flow and by its run namer alike."""
+
+
+def run_namer(prefix: str, default: DefaultWindows) -> Callable[[], str]:
+    """A ``flow_run_name``: ``<prefix>/<system>/<window>`` with the concrete window (the one the flow
+    will judge, ``default`` when none is given), so the UI's run list reads as a duty log."""
 
     def name() -> str:
         from prefect.runtime import flow_run
 
         params = flow_run.parameters
-        return f"{prefix}/{params['system']}/{params.get('window') or default}"
+        try:
+            if params.get("window"):
+                label = Window.parse(params["window"]).label()
+            else:
+                spec = load_catalog(Path(params["runbooks"]) if params.get("runbooks") else None).get(params["system"])
+                label = "+".join(w.label() for w in default(spec, datetime.now(UTC)))
+        except Exception:  # noqa: BLE001 - a bad parameter fails the run itself, with its own one-line error
+            label = params.get("window") or "default"
+        return f"{prefix}/{params['system']}/{label}"
 
     return name
+
+
+def final_state(report: DutyReport, *others: DutyReport) -> State:
+    """The run's final state as the Prefect UI lists it: ``Attention`` when the owner must act on any of
+    its reports, ``Skipped`` when none was judged, else ``Completed``. ``report`` is its result (what
+    calling the flow directly returns)."""
+    from prefect.states import Completed
+
+    reports = [report, *others]
+    if any(r.needs_attention() for r in reports):
+        return Completed(name="Attention", data=report, message=report.headline)
+    if all(r.status == CheckStatus.skipped for r in reports):
+        return Completed(name="Skipped", data=report, message=report.headline)
+    return Completed(data=report, message=report.headline)
 
 
 def _summary(report: DutyReport, findings: list[Finding]) -> str:
@@ -55,8 +89,6 @@ def _summary(report: DutyReport, findings: list[Finding]) -> str:
     lines += [f"• {f.title}" + (f" — {f.detail}" if f.detail else "") for f in findings[:10]]
     if len(findings) > 10:
         lines.append(f"… and {len(findings) - 10} more in the report")
-    if report.report_path:
-        lines.append(f"Report: `{report.report_path}`")
     return "\n".join(lines)
 
 
@@ -108,7 +140,8 @@ def persist_report(session: Session, report: DutyReport, catalog: Catalog) -> Du
             playbook=catalog.playbook_path(report.system, report.duty),
             destination=alert_destination(spec, to_owner=money_breach(spec, report.duty, alerting)),
             details={"window": report.window.label(), "window_end": report.window_end.isoformat(),
-                     "findings": [f.key for f in alerting], "report_path": report.report_path},
+                     "findings": [f.key for f in alerting], "report_path": report.report_path,
+                     "flow_run_id": report.flow_run_id},
         )
         refs.append(AlertRef(id=alert.id, key=alert.key, state=alert.state, new=new, delivery=alert.delivery))
     firing = [report.duty.value] if alerting else []
@@ -142,6 +175,7 @@ def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = No
     notify_owner(store, catalog, report.system)
     with store.session() as session:
         refs = [r.model_copy(update={"delivery": session.get_one(Alert, r.id).delivery}) for r in report.alerts]
+        write_index(gather_index(session, catalog))
     return report.model_copy(update={"alerts": refs})
 
 

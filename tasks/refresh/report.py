@@ -8,6 +8,7 @@ from typing import Any
 from tasks.core.windows import Window
 from tasks.refresh.evaluate import Comparison, business_rows, metric_rows, slice_rows
 from tasks.render.html import html_table, report_path, write_html_report
+from tasks.render.links import report_url, slack_links
 
 
 def headline(comparison: Comparison, metric: str) -> str:
@@ -64,7 +65,7 @@ def approval_blocks(system: str, holdout: Window, comparison: Comparison, metric
         before, after = (getattr(m.overall, metric) for m in (comparison.golden_champion, comparison.golden_challenger))
         if before is not None and after is not None:
             golden = f"\nGolden set ({comparison.golden_rows:,} examples): {metric} {before:.4f} → {after:.4f}"
-    links = f"Report: `{report}`" + (f" · <{run_url}|Prefect run>" if run_url else "")
+    links = slack_links((report_url(report), "Open report"), *([(run_url, "Prefect run")] if run_url else []))
 
     def section(markdown: str) -> dict[str, Any]:
         return {"type": "section", "text": {"type": "mrkdwn", "text": markdown[:2900]}}

@@ -1,3 +1,3 @@
 """HTML pages and charts for every report."""
 
-__all__ = ["charts", "html", "links"]
+__all__ = ["charts", "html", "index", "links"]

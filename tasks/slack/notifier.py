@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
@@ -24,7 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from runbooks.spec import Owner, RunbookSpec
 from tasks.core.errors import Unavailable
 from tasks.core.status import AlertState, Delivery
-from tasks.render.links import report_url
+from tasks.render.links import playbook_url, report_url, run_url, slack_links
 from tasks.store.database import secret_from_block
 from tasks.store.models import Alert, utcnow
 
@@ -124,20 +125,6 @@ def alert_destination(spec: RunbookSpec, *, to_owner: bool = False) -> str:
     return destination(spec.owner)
 
 
-def playbook_url(playbook: str) -> str | None:
-    """The playbook's address when it has one or playbooks are published (``STEWARD_PLAYBOOK_BASE_URL``)."""
-    if "://" in playbook:
-        return playbook
-    if base := os.environ.get("STEWARD_PLAYBOOK_BASE_URL"):
-        return f"{base.rstrip('/')}/{playbook.split('runbooks/', 1)[-1]}"
-    return None
-
-
-def playbook_link(playbook: str) -> str:
-    """A clickable link when the playbook has an address, else the path."""
-    url = playbook_url(playbook)
-    return f"<{url}|playbook>" if url else f"playbook: `{playbook}`"
-
 
 def _button(text: str, **fields: Any) -> dict[str, Any]:
     return {"type": "button", "text": {"type": "plain_text", "text": text}, **fields}
@@ -171,6 +158,22 @@ def lifecycle_line(alert: Alert) -> str | None:
     return " · ".join(parts) or None
 
 
+def alert_links(alert: Alert) -> str:
+    """Open report, Prefect run and playbook as links; a report not reachable by URL gets the one note."""
+    details = alert.details or {}
+    links: list[tuple[str | None, str]] = []
+    if details.get("report_path"):
+        links.append((report_url(details["report_path"]), "Open report"))
+    if run := run_url(details.get("flow_run_id")):
+        links.append((run, "Prefect run"))
+    if playbook := playbook_url(alert.playbook):
+        links.append((playbook, "Playbook"))
+    shown = slack_links(*links)
+    if alert.playbook and playbook is None:  # not published: its name, never its path on the server
+        shown = " · ".join(filter(None, [shown, f"playbook `{Path(alert.playbook).name}`"]))
+    return shown
+
+
 def alert_message(alert: Alert, owner: Owner) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and Block Kit blocks for an alert in its current state."""
     resolved = alert.state == AlertState.resolved
@@ -179,13 +182,16 @@ def alert_message(alert: Alert, owner: Owner) -> tuple[str, list[dict[str, Any]]
     text = f"{'[resolved] ' if resolved else ''}{alert.system} {alert.duty}: {alert.title}"
     context = (
         f"{status} · since {alert.first_seen:%Y-%m-%d %H:%M} UTC · owner {owner.name} (<@{owner.slack_user_id}>)"
-        f" · {playbook_link(alert.playbook)} · alert `#{alert.id}`"
+        f" · alert `#{alert.id}`"
     )
+    links = alert_links(alert)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{icon} *{alert.system} · {alert.duty}*: {alert.title}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": alert.summary[:2900]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
+    if links:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
     if line := lifecycle_line(alert):
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line[:2900]}]})
     if buttons := alert_buttons(alert):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from runbooks.spec import Owner
 from tasks.core.status import Delivery
+from tasks.render.links import report_url, slack_link
 from tasks.slack.notifier import SLACK_FAILURES, destination, slack_client, slack_config
 
 MAX_TEXT = 2900  # a Block Kit section holds 3,000 characters
@@ -19,7 +20,7 @@ def summary_blocks(title: str, lines: list[str], report_path: str | None) -> lis
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
                           {"type": "section", "text": {"type": "mrkdwn", "text": body[:MAX_TEXT]}}]
     if report_path:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: `{report_path}`"}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_link(report_url(report_path), "Open report")}]})
     return blocks
 
 

@@ -58,14 +58,15 @@ class Up:
         self.home, self.port, self.slack, self.runbooks = home, port, slack, runbooks
         self.api = f"http://127.0.0.1:{port}/api"
         self.receiver_port = free_port()
-        self.receiver_url = f"http://127.0.0.1:{self.receiver_port}/slack/events"
+        self.reports_url = f"http://127.0.0.1:{self.receiver_port}"  # the report server beside the receiver
+        self.receiver_url = f"{self.reports_url}/slack/events"
         self.process: subprocess.Popen[str] | None = None
 
     def env(self) -> dict[str, str]:
         env = {**os.environ, "STEWARD_HOME": str(self.home), "COLUMNS": "200", "STEWARD_RUNBOOKS": str(self.runbooks),
                "STEWARD_SLACK_BOT_TOKEN": self.slack.token, "STEWARD_SLACK_API_URL": self.slack.api_url,
                "STEWARD_SLACK_SIGNING_SECRET": SECRET}
-        for name in ("PREFECT_API_URL", "PREFECT_UI_URL", "STEWARD_STORE_URL"):
+        for name in ("PREFECT_API_URL", "PREFECT_UI_URL", "STEWARD_STORE_URL", "STEWARD_PUBLIC_URL"):
             env.pop(name, None)
         return env
 
@@ -91,7 +92,9 @@ class Up:
             assert reply.status == 200, "ready before the receiver answered"
         record = json.loads((self.home / "up.json").read_text())
         assert record["api_url"] == self.api and record["pid"] == self.process.pid
-        assert record["receiver_url"] == self.receiver_url
+        assert record["receiver_url"] == self.receiver_url and record["reports_url"] == self.reports_url
+        with urllib.request.urlopen(f"{self.reports_url}/", timeout=5) as reply:
+            assert reply.status == 200 and b"Steward reports" in reply.read(), "ready before the report server answered"
 
     def deployments(self) -> dict[str, dict]:
         if not healthy(self.api):
@@ -202,8 +205,9 @@ def chromium() -> str:
 
 
 def browse(up: Up, path: str, *, screenshot: Path | None = None) -> str:
+    """Headless Chromium's DOM (or screenshot) of a Prefect UI path, or of any full URL."""
     profile = up.home / f"chromium-{time.monotonic_ns()}"
-    url = f"http://127.0.0.1:{up.port}{path}"
+    url = path if "://" in path else f"http://127.0.0.1:{up.port}{path}"
     mode = [f"--screenshot={screenshot}", "--window-size=1400,900"] if screenshot else ["--dump-dom"]
     result = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000",
                              *mode, url], capture_output=True, text=True, timeout=120)
@@ -225,7 +229,7 @@ def test_prefect_ui_shows_the_deployments_and_the_run_with_its_artifact(up: Up) 
     rendered(up, "/deployments", "drift-check", "fraud-scoring", "support-assistant")
     run_id = getattr(up, "flow_run_id", None)
     assert run_id, "needs the run created by the previous test"
-    rendered(up, f"/runs/flow-run/{run_id}", "drift/fraud-scoring/2026-11-20", "Completed")
+    rendered(up, f"/runs/flow-run/{run_id}", "drift/fraud-scoring/2026-11-20", "Attention")
     rendered(up, "/artifacts/key/drift-fraud-scoring", "drift-fraud-scoring", "monitored columns drifted")
     SCREENSHOTS.mkdir(exist_ok=True)
     shot = SCREENSHOTS / "prefect-ui-steward-run.png"
@@ -233,6 +237,33 @@ def test_prefect_ui_shows_the_deployments_and_the_run_with_its_artifact(up: Up) 
     browse(up, f"/runs/flow-run/{run_id}", screenshot=shot)
     assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"screenshot of the Prefect UI: {shot}")
+
+
+def test_open_report_from_a_slack_alert_loads_in_chromium_through_the_served_index(up: Up) -> None:
+    """The owner's first click: the alert the drift run posted links its report on the report server
+    (the default public URL under a plain ``steward up``), and the served index leads to the same page."""
+    import re
+
+    alerts = [p for p in up.slack.posted() if p["text"].startswith("fraud-scoring drift")]
+    assert alerts, "needs the drift alert posted by the run through the deployment"
+    blocks = str(alerts[-1]["blocks"])
+    links = {label: url for url, label in re.findall(r"<(https?://[^|>]+)\|([^>]+)>", blocks)}
+    report = f"{up.reports_url}/reports/fraud-scoring/drift/{WINDOW}.html"
+    assert links["Open report"] == report and str(up.home) not in blocks and "None/" not in blocks
+    assert links["Prefect run"].startswith(f"http://127.0.0.1:{up.port}/runs/flow-run/")
+    index = browse(up, f"{up.reports_url}/")
+    assert "fraud-scoring" in index and "support-assistant" in index and "Dana Whitfield" in index
+    hrefs = re.findall(r'href="([^"]+)"', index)
+    [served] = [h for h in hrefs if h.endswith(f"fraud-scoring/drift/{WINDOW}.html")]
+    assert f"{up.reports_url}/{served}" == report  # the index's link is the one Slack carries
+    page = browse(up, report)
+    assert f"Drift · fraud-scoring · {WINDOW}" in page and "device_trust_score" in page
+    SCREENSHOTS.mkdir(exist_ok=True)
+    shot = SCREENSHOTS / "steward-report-from-slack.png"
+    shot.unlink(missing_ok=True)
+    browse(up, report, screenshot=shot)
+    assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print(f"screenshot of the report opened from Slack: {shot}")
 
 
 def test_restart_loses_no_schedule_alert_or_pending_approval(up: Up) -> None:

@@ -105,3 +105,37 @@ def test_baseline_is_stored_versioned_and_used(prefect_api, demo_home) -> None:
     assert "feature:device_trust_score" not in {f.key for f in later.findings}
     html = open(later.report_path).read()
     assert "baseline v2" in html
+
+
+def test_prefect_shows_the_verdict_the_concrete_window_and_a_link_to_the_report(prefect_api, demo_home,
+                                                                                 monkeypatch) -> None:
+    """A drifted night ends Completed named Attention, with a link artifact to its served report; a
+    window not judged ends Skipped; run names carry the window judged, the default one included."""
+    from datetime import UTC, datetime
+
+    from prefect.client.schemas.filters import ArtifactFilterFlowRunId
+
+    monkeypatch.setenv("STEWARD_PUBLIC_URL", "https://steward.example.com")
+    state = drift_check(system="fraud-scoring", window=night(SHIFT), return_state=True)
+    assert (state.type.value, state.name) == ("COMPLETED", "Attention") and "drifted" in state.message
+    report = state.result()
+    assert report.status == "attention"  # called directly, the flow still gives the report
+    skipped = drift_check(system="fraud-scoring", window="2099-01-01", return_state=True)
+    assert (skipped.type.value, skipped.name) == ("COMPLETED", "Skipped")
+    healthy = drift_check(system="fraud-scoring", window=night(SHIFT - timedelta(days=1)), return_state=True)
+    assert (healthy.type.value, healthy.name) == ("COMPLETED", "Completed")
+    default = drift_check(system="fraud-scoring", return_state=True)
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    with get_client(sync_client=True) as client:
+        names = [client.read_flow_run(s.state_details.flow_run_id).name for s in (state, skipped, default)]
+        ours = ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+        [link] = client.read_artifacts(artifact_filter=ArtifactFilter(  # Prefect stores a link as markdown
+            key=ArtifactFilterKey(any_=["drift-fraud-scoring-report"]), flow_run_id=ours))
+        [summary] = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["drift-fraud-scoring-summary"]), flow_run_id=ours))
+    assert names == [f"drift/fraud-scoring/{night(SHIFT)}", "drift/fraud-scoring/2099-01-01",
+                     f"drift/fraud-scoring/{yesterday}"]
+    url = f"https://steward.example.com/reports/fraud-scoring/drift/{night(SHIFT)}.html"
+    assert str(link.data) == f"[Drift report · fraud-scoring · {night(SHIFT)}]({url})"
+    assert link.flow_run_id == state.state_details.flow_run_id
+    assert f"[Open report]({url})" in str(summary.data) and str(demo_home) not in str(summary.data)

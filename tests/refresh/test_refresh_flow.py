@@ -47,9 +47,11 @@ def champion() -> int | None:
         return alias_version(session, "fraud-scoring", "champion")
 
 
-def test_owner_click_promotes_once_and_forged_or_outside_clicks_change_nothing(slack_app, runbooks) -> None:
+def test_owner_click_promotes_once_and_forged_or_outside_clicks_change_nothing(slack_app, runbooks, prefect_api,
+                                                                               monkeypatch) -> None:
     from flows.model_refresh import model_refresh
 
+    monkeypatch.setenv("STEWARD_PUBLIC_URL", "https://steward.example.com/")
     folder = runbooks(gate={"metric": "pr_auc", "min_gain": -1.0, "max_slice_regression": 1.0})
     thread, result = in_thread(model_refresh, system="fraud-scoring", window=HOLDOUT, runbooks=folder,
                                approval_timeout_seconds=300)
@@ -58,8 +60,11 @@ def test_owner_click_promotes_once_and_forged_or_outside_clicks_change_nothing(s
     message = slack_app.posted()[-1]
     assert message["channel"] == OWNER
     text = str(message["blocks"])
-    for part in ("pr_auc", "Business impact", "Slices", "channel=app", "Approve", "Reject", "Report:"):
+    for part in ("pr_auc", "Business impact", "Slices", "channel=app", "Approve", "Reject",
+                 f"<https://steward.example.com/reports/fraud-scoring/refresh/{HOLDOUT}.html|Open report>",
+                 f"<{prefect_api.removesuffix('/api')}/runs/flow-run/{request.flow_run_id}|Prefect run>"):
         assert part in text
+    assert "None/" not in text and "/.steward" not in text and "`/" not in text  # no server path, no None URL
 
     # A forged signature, then a stale one: 401, nothing decided, the run stays paused.
     assert slack_app.click(slack_app.receiver_url, "not-the-secret", user_id=OWNER) == 401

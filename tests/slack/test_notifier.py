@@ -56,7 +56,8 @@ def test_routine_alert_goes_to_the_responders_with_buttons_then_updates_then_res
     [post] = slack_env.posted()
     assert post["channel"] == "C0OPSMLOPS"  # the runbook's responders: the first line of response
     rendered = str(post["blocks"])
-    assert "fraud-scoring · drift" in rendered and "runbooks/playbooks/drift.md" in rendered
+    assert "fraud-scoring · drift" in rendered and "playbook `drift.md`" in rendered
+    assert str(REPO) not in rendered  # a playbook not published is named, never shown as a server path
     assert "f0 drifted" in rendered and "Dana Whitfield" in rendered
     assert (alert.delivery, alert.slack_channel) == (Delivery.sent, "C0OPSMLOPS")
     shown = buttons(post)
