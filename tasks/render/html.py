@@ -22,8 +22,7 @@ from tasks.store.database import steward_home
 
 Kind = Literal["money", "percent", "count", "number", "status", "text"]
 DASH = "—"
-_MONEY = ("cost", "saving", "spend", "budget", "revenue", "money", "loss", "price", "amount", "fraud_caught",
-          "fraud_missed")
+_MONEY = ("cost", "saving", "spend", "budget", "revenue", "money", "loss", "price", "amount")
 _PERCENT = ("share", "rate", "coverage", "precision", "recall", "accuracy")
 _STATUS = ("status", "verdict", "severity", "drifted", "result", "passed", "ok", "verified", "state")
 _BAD = {"critical", "breach", "breached", "fail", "failed", "error", "drifted", "true_drift", "mismatch", "broken",
