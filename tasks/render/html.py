@@ -26,8 +26,9 @@ _MONEY = ("cost", "saving", "spend", "budget", "revenue", "money", "loss", "pric
 _PERCENT = ("share", "rate", "coverage", "precision", "recall", "accuracy")
 _STATUS = ("status", "verdict", "severity", "drifted", "result", "passed", "ok", "verified", "state")
 _BAD = {"critical", "breach", "breached", "fail", "failed", "error", "drifted", "true_drift", "mismatch", "broken",
-        "rejected", "expired"}
-_WARN = {"warning", "warn", "partial", "pending", "insufficient", "skipped", "no_data", "unknown", "estimated"}
+        "rejected", "expired", "violation"}
+_WARN = {"warning", "warn", "partial", "pending", "insufficient", "skipped", "no_data", "unknown", "estimated",
+         "not_measured", "attention"}
 _GOOD = {"healthy", "pass", "passed", "ok", "judged", "met", "info", "approved", "verified", "none"}
 _RANK = {**dict.fromkeys(_BAD, 0), **dict.fromkeys(_WARN, 1), **dict.fromkeys(_GOOD, 2)}
 STYLE = (
