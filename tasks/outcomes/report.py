@@ -113,9 +113,12 @@ def trend_sections(report: DutyReport, spec: RunbookSpec) -> dict[str, str]:
         series = [Series(metric, days, _series(history, lambda m, k=metric: m["total"]["metrics"][k] if m.get("mature") else None))]
         if metric in total.get("estimated", {}):
             bands = [_band(m, metric, spec.outcomes.confidence) for _, m in history]
-            series.append(Series(f"{metric} (estimated, {spec.outcomes.confidence:.0%} band)", days,
+            banded = metric in _ESTIMATE_TRIALS
+            series.append(Series(f"{metric} (estimated)", days,
                                  _series(history, lambda m, k=metric: m["total"]["estimated"][k]),
-                                 low=[b[0] for b in bands], high=[b[1] for b in bands], dashed=True))
+                                 low=[b[0] for b in bands] if banded else None,
+                                 high=[b[1] for b in bands] if banded else None, dashed=True,
+                                 band=f"{spec.outcomes.confidence:.0%} band"))
         sections[f"{metric} per window"] = embed(trend(series, unit=unit_of(metric), limit=limits.get(metric),
                                                        y_title=metric.replace("_", " ")))
     business = [k for k in total.get("business", {}) if not k.endswith("_per_day")]

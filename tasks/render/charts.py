@@ -8,8 +8,8 @@ report stays a file that opens from file:// without a server.
 
 API (``unit`` is one of UNITS; ``currency`` an ISO code such as "USD", used when unit == "money"):
 
-    Series(name, x, y, low=None, high=None, dashed=False)   one line; x = dates (date/datetime/ISO str);
-                                                             low/high = a confidence band drawn as a fill
+    Series(name, x, y, low=None, high=None, dashed=False, band="confidence band")
+        one line; x = dates (date/datetime/ISO str); low/high = a band drawn as a fill, named "<name>: <band>"
     trend(series, *, unit, currency=None, limit=None, limit_name="SLA", y_title=None) -> Figure
         lines over a date axis; ``limit`` is a dashed horizontal line (an SLA bound, a drift threshold)
     compare_bars(labels, reference, current, *, unit="rate", names=("reference", "current")) -> Figure
@@ -64,6 +64,7 @@ class Series:
     low: Sequence[float | None] | None = None
     high: Sequence[float | None] | None = None
     dashed: bool = False
+    band: str = "confidence band"
 
 
 def axis_format(unit: str, currency: str | None = None) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def axis_format(unit: str, currency: str | None = None) -> dict[str, Any]:
         raise ValueError(f"unknown chart unit {unit!r}; one of {UNITS}")  # a programming error, not a user's
     fmt: dict[str, Any] = {
         "rate": {"tickformat": ".1%", "hoverformat": ".2%"},
-        "money": {"tickformat": ",.0f", "hoverformat": ",.2f", "tickprefix": currency_symbol(currency or "USD")},
+        "money": {"tickformat": ",.2~f", "hoverformat": ",.2f", "tickprefix": currency_symbol(currency or "USD")},
         "count": {"tickformat": ",d", "hoverformat": ",d"},
         "ms": {"tickformat": ",.0f", "hoverformat": ",.0f", "ticksuffix": " ms"},
         "score": {"tickformat": ",.3~g", "hoverformat": ",.4f"},
@@ -145,7 +146,7 @@ def trend(series: Sequence[Series], *, unit: Unit, currency: str | None = None, 
             data.append({"type": "scatter", "x": xs, "y": high, "mode": "lines", "line": {"width": 0},
                          "showlegend": False, "hoverinfo": "skip", "name": f"{s.name} upper"})
             data.append({"type": "scatter", "x": xs, "y": low, "mode": "lines", "line": {"width": 0},
-                         "fill": "tonexty", "fillcolor": _tint(colour), "name": f"{s.name} (confidence band)",
+                         "fill": "tonexty", "fillcolor": _tint(colour), "name": f"{s.name}: {s.band}",
                          "hoverinfo": "skip"})
             seen += high
         data.append({"type": "scatter", "x": xs, "y": _clip(s.y, unit), "mode": "lines+markers", "name": s.name,
@@ -181,7 +182,7 @@ def share_bars(labels: Sequence[str], values: Sequence[float], *, unit: Unit = "
     data = [{"type": "bar", "y": [str(p[0]) for p in pairs], "x": [p[1] for p in pairs], "orientation": "h",
              "marker": {"color": PALETTE[0]}, "name": "",
              "texttemplate": f"{fmt.get('tickprefix', '')}%{{x:{fmt['hoverformat']}}}{fmt.get('ticksuffix', '')}",
-             "textposition": "outside", "cliponaxis": False}]
+             "textposition": "auto", "cliponaxis": False}]
     x = _drop_none({"range": _value_range(unit, [v * 1.2 for v in values]), **fmt})
     return _figure(data, x, {"type": "category", "autorange": "reversed"}, legend=False, hovermode="closest",
                    height=max(200, 80 + 30 * len(pairs)))

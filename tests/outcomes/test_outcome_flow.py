@@ -81,7 +81,7 @@ def test_slice_breach_alerts_and_a_sustained_one_recommends_a_refresh(prefect_ap
     assert recall["layout"]["xaxis"]["type"] == "date" and recall["layout"]["yaxis"]["tickformat"].endswith("%")
     assert recall["layout"]["yaxis"]["range"][0] == 0 <= recall["layout"]["yaxis"]["range"][1] <= 1
     band = [t for t in recall["data"] if t.get("fill") == "tonexty"]
-    assert band and "confidence band" in band[0]["name"] and any(v is not None for v in band[0]["y"])
+    assert band and band[0]["name"] == "recall (estimated): 95% band" and any(v is not None for v in band[0]["y"])
     [money_chart] = titled(html, "Business metrics per window")
     assert money_chart["layout"]["yaxis"]["tickprefix"] == "$" and money_chart["layout"]["yaxis"]["range"][0] == 0
     with get_client(sync_client=True) as client:

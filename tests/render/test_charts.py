@@ -32,7 +32,7 @@ def test_an_estimate_is_drawn_dashed_in_its_confidence_band_clipped_to_rates() -
     fig = trend([Series("recall (estimated)", DAYS, [0.02, 0.5, 0.98], low=[-0.05, 0.4, 0.9], high=[0.1, 0.6, 1.2],
                         dashed=True)], unit="rate")
     upper, lower, estimate = fig["data"]
-    assert lower["fill"] == "tonexty" and "confidence band" in lower["name"]
+    assert lower["fill"] == "tonexty" and lower["name"] == "recall (estimated): confidence band"
     assert lower["y"] == [0.0, 0.4, 0.9] and upper["y"] == [0.1, 0.6, 1.0]  # a rate stays within [0, 1]
     assert estimate["line"]["dash"] == "dash"
 
@@ -40,7 +40,7 @@ def test_an_estimate_is_drawn_dashed_in_its_confidence_band_clipped_to_rates() -
 def test_money_is_in_the_owners_currency_from_zero() -> None:
     fig = trend([Series("fraud_missed", DAYS, [299_000.0, 310_000.0, 305_000.0])], unit="money", currency="EUR")
     y = fig["layout"]["yaxis"]
-    assert y["tickprefix"] == "€" and y["tickformat"] == ",.0f" and y["hoverformat"] == ",.2f"  # never 2.99e+05
+    assert y["tickprefix"] == "€" and y["tickformat"] == ",.2~f" and y["hoverformat"] == ",.2f"  # never 2.99e+05
     assert y["range"][0] == 0 and y["range"][1] > 310_000
 
 
