@@ -87,7 +87,8 @@ def write_cost_report(report: DutyReport, spec: RunbookSpec) -> Path:
             if m["easy_routes_on_costliest_model"]:
                 sections["Easy routes on the costliest model"] = _rows(m["easy_routes_on_costliest_model"], currency)
             sections["Prices used (per million tokens)"] = html_table(
-                [{"model": k, **(v or {"source": "unpriced"})} for k, v in m["prices"].items()], currency=currency)
+                [{"model": k, **(v or {"source": "unpriced"})} for k, v in m["prices"].items()], currency=currency,
+                formats={"input": "money", "output": "money", "cached_input": "money"})
         else:
             rate = spec.cost.cost_per_1k_predictions if spec.cost else None
             sections["Price and volume"] = html_table([{
