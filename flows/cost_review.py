@@ -62,7 +62,7 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
         return final_state(report)
     aggregates = load_month(spec, coverage, today)
     report = review(spec, coverage, aggregates, today)
-    report = publish(report, write_cost_report(report), model_rows(report), bullets=top_lines(report))
+    report = publish(report, write_cost_report(report, spec), model_rows(report), bullets=top_lines(report))
     report = settle(report, catalog)
     delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report),
                             report.report_path)

@@ -41,7 +41,7 @@ from tasks.io.sources import read_window
 from tasks.refresh.artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
 from tasks.refresh.data import LABEL, read_labelled
 from tasks.refresh.evaluate import Comparison, judge_versions, metric_rows
-from tasks.refresh.report import approval_blocks, headline, write_refresh_report
+from tasks.refresh.report import Outcome, approval_blocks, headline, write_refresh_report
 from tasks.render.links import run_url
 from tasks.store.database import open_store
 from tasks.store.golden import add_golden, choose_golden, golden_frame
@@ -270,6 +270,9 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
         title = f"v{challenger} rejected by {who}; champion v{champion} stays"
     else:
         title = f"approval expired without a decision; champion v{champion} stays"
+    outcome = Outcome(state=decision.state.value, by=who, at=decision.decided_at, reason=decision.reason,
+                      promoted=challenger if decision.state == ApprovalState.approved else None)
+    write_refresh_report(system, holdout, training, comparison, metric, outcome)  # no longer asks the owner
     report = report.model_copy(update={"status": status, "headline": title, "findings": [Finding(
         key="approval", severity=severity, title=title, evidence={"approval_id": request_id})]})
     return _finish(report, comparison, catalog, name)

@@ -71,11 +71,12 @@ class Decision(BaseModel):
     state: ApprovalState
     decided_by: str | None = None
     reason: str | None = None
+    decided_at: datetime | None = None  # when the owner clicked (or the request expired): the refresh report says it
 
     @classmethod
     def of(cls, request: ApprovalRequest) -> Decision:
         return cls(request_id=request.id, state=ApprovalState(request.state), decided_by=request.decided_by,
-                   reason=request.reason)
+                   reason=request.reason, decided_at=request.decided_at or request.expires_at)
 
 
 def _client() -> WebClient | None:

@@ -70,7 +70,7 @@ def write_evidence_pack(report: DutyReport, generated_at: datetime) -> Path:
     pii = next((c for c in checks if c["name"] == "pii"), None)
     sections = {
         "Scope": html_table([{"item": k, "value": v} for k, v in report.metrics["scope"].items()]),
-        "Checks": html_table(check_rows(report)),
+        "Checks": html_table(check_rows(report), sort_by="verdict"),
         "Counts and example request ids": html_table(
             [{"check": c["name"], "counts": json.dumps({k: v for k, v in c["counts"].items() if k != "detail"}),
               "examples": ", ".join(c["examples"])} for c in checks]),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from tasks.core.windows import Window
 from tasks.refresh.evaluate import Comparison, business_rows, metric_rows, slice_rows
@@ -18,9 +21,36 @@ def headline(comparison: Comparison, metric: str) -> str:
             f" ({metric} {gain})")
 
 
-def write_refresh_report(system: str, holdout: Window, training: Window, comparison: Comparison, metric: str) -> str:
+class Outcome(BaseModel):
+    """How the owner's decision ended, for the report rewritten when it arrives."""
+
+    state: Literal["approved", "rejected", "expired"]
+    by: str | None = None  # the owner's name
+    at: datetime | None = None
+    reason: str | None = None
+    promoted: int | None = None  # the version now champion, when approved
+
+
+def decision_text(outcome: Outcome | None, comparison: Comparison) -> str:
+    """The gate's sentence: still waiting, or the decision with who, when and what it changed."""
+    if outcome is None:
+        return "Passed: the owner is asked to approve."
+    when = f" on {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
+    why = f" ({outcome.reason})" if outcome.reason else ""
+    if outcome.state == "approved":
+        return (f"Passed; approved by {outcome.by}{when}{why}: v{outcome.promoted or comparison.challenger_version} "
+                f"promoted to champion, v{comparison.champion_version} retired.")
+    if outcome.state == "rejected":
+        return (f"Passed; rejected by {outcome.by}{when}{why}: champion v{comparison.champion_version} stays, "
+                f"v{comparison.challenger_version} is not promoted.")
+    return f"Passed; the approval expired{when} without a decision: champion v{comparison.champion_version} stays."
+
+
+def write_refresh_report(system: str, holdout: Window, training: Window, comparison: Comparison, metric: str,
+                         outcome: Outcome | None = None) -> str:
+    """The comparison page; written again with ``outcome`` once the owner decides, so it never still asks."""
     gate = comparison.gate
-    verdict = "<p>Passed: the owner is asked to approve.</p>" if gate.passed else (
+    verdict = f"<p>{html.escape(decision_text(outcome, comparison))}</p>" if gate.passed else (
         "<p>Failed; the owner is not asked:</p><ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in gate.reasons)
         + "</ul>")
     if gate.excused:
@@ -40,8 +70,8 @@ def write_refresh_report(system: str, holdout: Window, training: Window, compari
             metric_rows(comparison.golden_champion, comparison.golden_challenger))
     sections["Training"] = f"<p>Challenger trained on {training.label()}.</p>"
     path = report_path(system, "refresh", holdout.label())
-    return str(write_html_report(path, f"Refresh · {system} · {holdout.label()}",
-                                 headline(comparison, metric), sections))
+    title = headline(comparison, metric) if outcome is None else decision_text(outcome, comparison)
+    return str(write_html_report(path, f"Refresh · {system} · {holdout.label()}", title, sections))
 
 
 def _preformatted(rows: list[dict[str, str]]) -> str:

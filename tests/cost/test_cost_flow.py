@@ -11,6 +11,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import select
 
+from chart_support import titled
 from conftest import REPO
 from flows.cost_review import cost_review
 from tasks.store.database import open_store
@@ -49,7 +50,10 @@ def test_month_review_is_idempotent_and_summarised_to_the_owner(prefect_api, dem
     text = json.dumps(summaries[0]["blocks"])
     assert "Trim template support-v3" in text and "Route smalltalk to gpt-4o-mini" in text and "/month" in text
     html = Path(first.report_path).read_text()
-    assert html.count("<svg") >= 2 and "Tokens per call, month over month" in html and "Prompt caching" in html
+    assert "Tokens per call, month over month" in html and "Prompt caching" in html
+    [spend] = titled(html, "Spend to date")
+    assert spend["layout"]["xaxis"]["type"] == "date" and spend["layout"]["yaxis"]["tickprefix"] == "$"
+    assert {t["name"] for t in spend["data"]} >= {"spend to date", "budget"}
     with get_client(sync_client=True) as client:
         keys = {a.key for a in client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=["cost-support-assistant", "cost-support-assistant-summary"])))}

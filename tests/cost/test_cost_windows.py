@@ -40,8 +40,8 @@ def test_the_logs_first_month_is_judged_on_its_covered_days(demo_home) -> None:
     assert m["budget"] == pytest.approx(80 * 8 / 31) and "pro-rated to 8 of 31 days" in report.headline
     assert m["forecast"] is None and not m["month_to_date"]
     assert json.loads(report.model_dump_json())["coverage"] == "2026-08-24..2026-08-31"
-    page = write_cost_report(report).read_text()  # the chart of the first month renders
-    assert page.count("<svg") >= 2
+    page = write_cost_report(report, support()).read_text()  # the charts of the first month render
+    assert page.count("Plotly.newPlot") >= 3
 
 
 def test_a_window_straddling_the_first_row_is_not_padded_with_empty_days(demo_home) -> None:
@@ -148,4 +148,24 @@ def test_ten_thousand_routes_give_a_bounded_report_in_seconds() -> None:
     assert len(stored) < 200_000, len(stored)  # the ops-store row
     assert report.metrics["rows_omitted"] == {"by_route": 9_950, "caching": 9_950, "recommendations": 9_950}
     assert len(top_lines(report)) == 4  # the Slack summary
-    assert len(write_cost_report(report).read_text()) < 500_000
+    assert len(write_cost_report(report, spec).read_text()) < 500_000
+
+
+def test_the_classic_model_report_shows_price_per_1000_predictions_and_nothing_llm_only(demo_home) -> None:
+    from chart_support import titled
+    from runbooks.loader import default_runbooks_dir, load_catalog
+
+    fraud = load_catalog(default_runbooks_dir()).get("fraud-scoring")
+    report = run(fraud, Window.month("2026-10").label())
+    page = write_cost_report(report, fraud).read_text()
+    for llm_only in ("Tokens per call", "Prompt caching", "per million tokens", "unpriced", "tokens in per call",
+                     "cache hit rate", "Easy routes"):
+        assert llm_only not in page, llm_only
+    assert "price per 1,000 predictions" in page and "<td class='num'>$0.42</td>" in page
+    [volume] = titled(page, "Volume by day")
+    assert volume["layout"]["yaxis"]["tickformat"] == ",d" and volume["layout"]["xaxis"]["type"] == "date"
+    [spend] = titled(page, "Spend to date")
+    budget = next(t for t in spend["data"] if t["name"] == "budget")
+    assert budget["y"] == [report.metrics["budget"]] * 2 and budget["x"][-1] == "2026-10-31"
+    assert spend["layout"]["yaxis"]["range"][0] == 0 and spend["data"][0]["y"][-1] == pytest.approx(
+        report.metrics["spend"], rel=1e-3)

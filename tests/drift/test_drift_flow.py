@@ -14,6 +14,7 @@ from flows.drift_check import drift_check
 from tasks.store.database import open_store
 from tasks.store.models import Alert, CheckResult
 
+from chart_support import figures
 from conftest import DEMO_END
 
 SHIFT = next(i for i in incidents(DEMO_END) if i.name == "device-trust-shift").start
@@ -62,7 +63,13 @@ def test_one_alert_per_incident_through_real_flows(prefect_api, demo_home, slack
     with open_store().session() as session:
         assert len(session.scalars(select(CheckResult)).all()) == 4
     html = open(rerun.report_path).read()
-    assert html.count("<svg") >= 4  # a distribution plot and a 30-window history per drifted column
+    drawn = figures(html)  # a distribution plot and a score history on a date axis per drifted column
+    assert len(drawn) >= 4 and "<svg" not in html
+    bars = [f for f in drawn if f["data"][0]["type"] == "bar"]
+    assert bars and all(t["orientation"] == "h" for f in bars for t in f["data"])  # long bin labels stay readable
+    trends = [f for f in drawn if f["layout"]["xaxis"].get("type") == "date"]
+    assert trends and all(f["layout"]["yaxis"]["range"][0] == 0 for f in trends)
+    assert all(any(t["name"] == "threshold" for t in f["data"]) for f in trends)
     assert "device_trust_score (wasserstein_norm" in html and "New values: crypto" in html
 
 

@@ -15,6 +15,7 @@ from flows.outcome_review import outcome_review
 from tasks.store.database import open_store
 from tasks.store.models import Alert, AuditEntry, CheckResult, RefreshRequest
 
+from chart_support import figures, titled
 from cli_support import steward
 
 FRAUD = "fraud-scoring"
@@ -77,7 +78,14 @@ def test_slice_breach_alerts_and_a_sustained_one_recommends_a_refresh(prefect_ap
         assert session.get_one(Alert, opened.id).state == "open"
 
     html = Path(again.report_path).read_text()
-    assert html.count("<svg") >= 5 and "recall per channel" in html and "channel=app" in html
+    assert len(figures(html)) >= 5 and "recall per channel" in html and "channel=app" in html
+    [recall] = titled(html, "recall per window")
+    assert recall["layout"]["xaxis"]["type"] == "date" and recall["layout"]["yaxis"]["tickformat"].endswith("%")
+    assert recall["layout"]["yaxis"]["range"][0] == 0 <= recall["layout"]["yaxis"]["range"][1] <= 1
+    band = [t for t in recall["data"] if t.get("fill") == "tonexty"]
+    assert band and band[0]["name"] == "recall (estimated): 95% band" and any(v is not None for v in band[0]["y"])
+    [money_chart] = titled(html, "Business metrics per window")
+    assert money_chart["layout"]["yaxis"]["tickprefix"] == "$" and money_chart["layout"]["yaxis"]["range"][0] == 0
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=[f"outcomes-{FRAUD}", f"outcomes-{FRAUD}-summary"])))

@@ -63,14 +63,3 @@ def test_isotonic_calibration_matches_scikit_learn() -> None:
 def test_calibration_without_both_classes_is_the_identity() -> None:
     calibration = fit_calibration([0, 0, 0], [0.2, 0.5, 0.9])
     np.testing.assert_allclose(calibration.apply([0.2, 0.5]), [0.2, 0.5])
-
-
-def test_multi_series_chart_draws_gaps_estimates_and_the_sla() -> None:
-    from tasks.render.charts import lines
-
-    svg = lines(["d1", "d2", "d3", "d4"], {"recall": [0.8, None, 0.7, 0.6], "recall (estimated)": [None, 0.75, 0.72, 0.65]},
-                limit=0.8, dashed=("recall (estimated)",))
-    assert svg.count("<polyline") == 2  # the gap breaks the realised line: d1 stays a dot, d3-d4 a line
-    assert svg.count("stroke-dasharray='5 3'") == 1 and svg.count("stroke-dasharray='4'") == 1
-    assert svg.count("<circle") == 6 and "recall d3: 0.7" in svg
-    assert lines(["d1"], {"recall": [None]}) == "<p>No history yet.</p>"

@@ -6,6 +6,8 @@ clicks through the receiver with correctly (or wrongly) signed requests.
 
 from __future__ import annotations
 
+import os
+
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +67,8 @@ def test_owner_click_promotes_once_and_forged_or_outside_clicks_change_nothing(s
                  f"<{prefect_api.removesuffix('/api')}/runs/flow-run/{request.flow_run_id}|Prefect run>"):
         assert part in text
     assert "None/" not in text and "/.steward" not in text and "`/" not in text  # no server path, no None URL
+    page = Path(os.environ["STEWARD_HOME"]) / "reports" / "fraud-scoring" / "refresh" / f"{HOLDOUT}.html"
+    assert "the owner is asked to approve" in page.read_text()  # while the decision is pending
 
     # A forged signature, then a stale one: 401, nothing decided, the run stays paused.
     assert slack_app.click(slack_app.receiver_url, "not-the-secret", user_id=OWNER) == 401
@@ -99,6 +103,10 @@ def test_owner_click_promotes_once_and_forged_or_outside_clicks_change_nothing(s
         assert v2.data_fingerprint and v2.code_version.startswith("deployments.demo.trainer:train_fraud_model@")
         assert Path(v2.artifact_uri).is_file() and v2.training_end is not None
     assert report.headline.startswith("v2 promoted to champion (approved by Dana Whitfield)")
+    written = Path(report.report_path).read_text()  # rewritten once the decision arrived
+    assert report.report_path == str(page) and "asked to approve" not in written
+    assert f"approved by Dana Whitfield on {decided.decided_at:%Y-%m-%d %H:%M} UTC" in written
+    assert "v2 promoted to champion, v1 retired" in written
     assert any("Already approved" in e["text"] for e in slack_app.posted("chat.postEphemeral"))
     updated = slack_app.posted("chat.update")
     assert updated and "Approved" in str(updated[-1]["blocks"]) and "actions" not in str(updated[-1]["blocks"])
@@ -124,6 +132,8 @@ def test_timeout_reminds_then_expires_and_the_champion_stays(slack_app, runbooks
     assert any(m["channel"] == BACKUP and "backup approver" in m["text"] for m in slack_app.posted())
     assert any("expired" in t for t in texts)
     assert result[0].status.value == "attention" and "champion v1 stays" in result[0].headline
+    written = Path(result[0].report_path).read_text()
+    assert "the approval expired on " in written and "asked to approve" not in written
     # A late click changes nothing.
     assert slack_app.click(slack_app.receiver_url, SECRET, user_id=OWNER) == 200
     assert champion() == 1
