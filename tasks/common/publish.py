@@ -12,7 +12,7 @@ from runbooks.spec import Duty
 from tasks.common.findings import DutyReport
 
 TITLES = {Duty.drift: "Drift", Duty.outcomes: "Outcomes", Duty.cost: "Cost review", Duty.compliance: "Compliance",
-          Duty.refresh: "Refresh"}
+          Duty.refresh: "Refresh", Duty.change_review: "Change review"}
 
 
 def artifact_key(report: DutyReport) -> str:
