@@ -8,7 +8,7 @@ internal error, that is a bug: one line naming the exception, and its traceback 
 """
 
 # isort: off
-from deployments.cli import runbooks, duties, drift, serving, models, compliance, demo  # noqa: F401 - registers commands
+from deployments.cli import runbooks, duties, drift, serving, models, compliance, change, demo  # noqa: F401 - registers commands
 # isort: on
 from deployments.cli.app import QUIET_PREFECT, app
 from deployments.cli.main import main
