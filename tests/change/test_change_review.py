@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from refresh_support import SECRET, in_thread, paused_request, slack_app  # noqa: F401 - shared helpers and fixtures
 
 from deployments.demo.simulator import PLANTED_PII
 
@@ -86,3 +87,37 @@ def test_three_demo_candidates_get_the_verdicts_their_simulation_implies(reviewe
     assert any("per month" in g and "-" in g for g in verdict["gains"])
     with open_store().session() as session:
         assert alias_version(session, SYSTEM, "champion") == 1  # nothing approved: the serving configuration
+
+
+def test_an_approved_candidate_becomes_champion_and_rollback_restores_the_previous_one(slack_app) -> None:
+    from flows.change_review import change_review
+    from flows.model_rollback import model_rollback
+    from runbooks.loader import load_catalog
+    from tasks.store.database import open_store
+    from tasks.store.models import AuditEntry
+    from tasks.store.registry import alias_history, alias_version, approved_prompts
+
+    spec = load_catalog().get(SYSTEM)
+    owner, backup = spec.owner.slack_user_id, spec.owner.backup.slack_user_id
+    thread, result = in_thread(change_review, system=SYSTEM, candidate=["prompt=support-v4"],
+                               approval_timeout_seconds=300)
+    request = paused_request()
+    assert "Adopt prompt=support-v4" in str(slack_app.posted()[-1]["blocks"])
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=owner) == 200
+    thread.join(timeout=300)
+    assert result[0].status.value == "healthy" and "is the champion (v2" in result[0].headline
+    with open_store().session() as session:
+        assert alias_version(session, SYSTEM, "champion") == 2
+        assert "support-v4" in approved_prompts(session, SYSTEM)
+        entry = session.query(AuditEntry).filter_by(action="change.approved").one()
+        assert entry.actor == owner and entry.details["approval_id"] == request.id
+        assert entry.details["evidence"]["verdict"] == "better"
+
+    thread, result = in_thread(model_rollback, system=SYSTEM, approval_timeout_seconds=300)
+    paused_request()
+    assert slack_app.click(slack_app.receiver_url, SECRET, user_id=backup) == 200
+    thread.join(timeout=300)
+    assert result[0].outcome == "Rolled back"
+    with open_store().session() as session:
+        assert alias_version(session, SYSTEM, "champion") == 1
+        assert alias_history(session, SYSTEM)[-1].reason == "rollback from v2"
