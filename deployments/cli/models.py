@@ -49,8 +49,9 @@ def models(
     for r in rows:
         table.add_row(f"v{r['version']}", r["artifact"], r["training"] or "-", (r["data_fingerprint"] or "-")[:12],
                       r["code_version"] or "-", str(r["metrics"].get("pr_auc", "-")))
-    first = "change-review" if _catalog(runbooks).get(system).evaluation else "refresh"
-    out.print(table if rows else f"{system} has no registered versions yet (run 'steward run {first} {system}')")
+    what = ("prompt/model configurations yet (run 'steward run change-review" if _catalog(runbooks).get(system).evaluation
+            else "model versions yet (run 'steward run refresh")
+    out.print(table if rows else f"{system} has no registered {what} {system}')")
     if history:
         changes = Table("when", "alias", "version", "was", "by", "reason", "approval", box=None)
         for c in history:

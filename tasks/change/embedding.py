@@ -100,7 +100,17 @@ def model() -> Any:
     return MiniLM(folder)
 
 
+_SEEN: dict[str, np.ndarray] = {}  # text -> vector: references and unchanged answers recur across configurations
+_SEEN_MAX = 50_000
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length embeddings, one row per text; a text embedded before in this process is not encoded again."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    return model().encode(texts)
+    fresh = [t for t in dict.fromkeys(texts) if t not in _SEEN]
+    if fresh:
+        if len(_SEEN) + len(fresh) > _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN.update(zip(fresh, model().encode(fresh), strict=True))
+    return np.stack([_SEEN[t] for t in texts])
