@@ -39,6 +39,7 @@ from tasks.io.sources import count_null_timestamps, log_columns, read_window
 from tasks.render.links import report_url
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
+from tasks.store.registry import approved_prompts
 from tasks.store.seals import broken_seal_links
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -125,6 +126,17 @@ def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame,
     ]
 
 
+def approved_policy(spec: RunbookSpec) -> ComplianceSection:
+    """The runbook's compliance section, its approved policy versions joined by every prompt version the owner
+    approved through a change review (the registry's champion history)."""
+    assert spec.compliance is not None
+    with open_store().session() as session:
+        adopted = approved_prompts(session, spec.system)
+    listed = spec.compliance.approved_policy_versions
+    return spec.compliance.model_copy(update={"approved_policy_versions": [*listed, *(p for p in adopted
+                                                                                   if p not in listed)]})
+
+
 def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) -> dict[str, Any]:
     """What the evidence pack says was audited."""
     return {"system": spec.system, "owner": spec.owner.name, "log": spec.source.table or spec.source.path,
@@ -161,7 +173,7 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     logger.info("%s: auditing %s rows in %s", system, len(log), covered.label())
     seals = seal(spec, covered, log)
     tamper = checks.tamper(seals, *chain_breaks(system), spec.compliance.regulation)
-    found = [*run_checks(spec, spec.compliance, log, history, linkage, covered.end, untimed), tamper]
+    found = [*run_checks(spec, approved_policy(spec), log, history, linkage, covered.end, untimed), tamper]
     report = build_report(spec, coverage, found, seals, scope(spec, coverage, len(log), str(flow_run.id)))
     pack = write_evidence_pack(report, datetime.now(UTC))
     report = publish(report, pack, check_rows(report),

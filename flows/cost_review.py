@@ -64,7 +64,8 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     report = review(spec, coverage, aggregates, today)
     report = publish(report, write_cost_report(report, spec), model_rows(report), bullets=top_lines(report))
     report = settle(report, catalog)
+    commands = [c for f in report.findings if (c := f.evidence.get("change_review"))]
     delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report),
-                            report.report_path)
+                            report.report_path, commands)
     logger.info("%s cost: %s (summary %s)", system, report.headline, delivery.value)
     return final_state(report)

@@ -89,7 +89,8 @@ def model_rollback(system: str, to_version: int | None = None, runbooks: str | N
     """Ask the owner, then point ``champion`` back at ``to_version`` (default: the previous champion)."""
     spec = load_catalog(Path(runbooks) if runbooks else None).get(system)
     current, target = rollback_target(spec, to_version)
-    hours = spec.refresh.approval_timeout_hours if spec.refresh else 24
+    section = spec.refresh or spec.evaluation
+    hours = section.approval_timeout_hours if section else 24
     timeout = approval_timeout_seconds or hours * 3600
     request_id = request_rollback(spec, current, target, timeout)
     decision = await_decision(request_id, suspend=deployment.id is not None,

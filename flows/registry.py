@@ -14,6 +14,7 @@ DUTY_FLOWS: dict[Duty, str] = {
     Duty.refresh: "flows.model_refresh:model_refresh",
     Duty.cost: "flows.cost_review:cost_review",
     Duty.compliance: "flows.compliance_audit:compliance_audit",
+    Duty.change_review: "flows.change_review:change_review",
 }
 
 # Not a duty: the owner's monthly report reads what the duties stored (one scheduled deployment per system).

@@ -33,6 +33,11 @@ class Duty(StrEnum):
     cost = "cost"
     compliance = "compliance"
     refresh = "refresh"
+    change_review = "change-review"
+
+
+# A duty whose runbook section is named otherwise than the duty.
+SECTION_NAMES = {Duty.change_review: "evaluation"}
 
 
 class SystemKind(StrEnum):
@@ -443,6 +448,61 @@ class Readiness(Strict):
     ack_target_hours: float = Field(default=4.0, gt=0, description="Alerts acknowledged within this many hours.")
 
 
+class OutputCheck(Strict):
+    """A deterministic check on every answer: ``contains``, ``not_contains``, ``regex`` (must match),
+    ``json_schema`` (the answer parses as JSON valid against ``schema``) or ``max_length`` (characters)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,48}$")
+    kind: Literal["contains", "not_contains", "regex", "json_schema", "max_length"]
+    value: str | int | None = None
+    json_schema: dict | None = Field(default=None, alias="schema")
+    routes: list[str] | None = Field(default=None, description="Default: every route.")
+    safety: bool = Field(default=False, description="A safety check: the candidate may never fail it more often.")
+
+    @model_validator(mode="after")
+    def _has_argument(self) -> OutputCheck:
+        if self.kind == "json_schema" and self.json_schema is None:
+            raise ValueError("a json_schema check needs 'schema'")
+        if self.kind == "max_length" and not isinstance(self.value, int):
+            raise ValueError("a max_length check needs an integer 'value'")
+        if self.kind in ("contains", "not_contains", "regex") and not isinstance(self.value, str):
+            raise ValueError(f"a {self.kind} check needs a text 'value'")
+        if self.kind == "regex":
+            try:
+                re.compile(str(self.value))
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression ({exc})") from None
+        return self
+
+
+class JudgeConfig(Strict):
+    """An LLM-as-judge scorer on an OpenAI-compatible endpoint: off unless switched on."""
+
+    enabled: bool = False
+    url: str = Field(default="http://127.0.0.1:8000/v1", description="Base URL; /chat/completions is appended.")
+    model: str = "gpt-4o-mini"
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    timeout_seconds: float = Field(default=30, gt=0)
+
+
+class EvaluationSection(DutySection):
+    """The change review: a prompt or model change tested on the system's golden set before it serves."""
+
+    schedule: Schedule | None = None
+    responder: str = Field(pattern=r"^[\w.]+:[\w]+$", description="'module:function': the app's own entry point.")
+    input_field: str = Field(default="user_message", description="Log column holding the user's input.")
+    response_field: str = Field(default="response", description="Log column holding the answer served.")
+    golden_size: int = Field(default=400, ge=10, description="Interactions kept per golden set, across routes.")
+    guard_share: float = Field(default=0.25, ge=0, le=1, description="Of the golden set: escalated or failed cases.")
+    tolerance: float = Field(default=0.03, ge=0, le=1, description="Largest quality drop accepted per route.")
+    min_route_examples: int = Field(default=20, ge=1, description="Smaller routes are shown, never gated on.")
+    semantic: bool = Field(default=True, description="Score similarity to the reference answer (offline model).")
+    checks: list[OutputCheck] = []
+    judge: JudgeConfig = JudgeConfig()
+    approval_timeout_hours: float = Field(default=24, gt=0)
+    resamples: int = Field(default=400, ge=50, le=10_000, description="Paired bootstrap resamples per route.")
+
+
 class RunbookSpec(Strict):
     """One AI system's runbook: ``runbooks/systems/<system>.yaml``."""
 
@@ -461,6 +521,15 @@ class RunbookSpec(Strict):
     compliance: ComplianceSection | None = None
     refresh: RefreshSection | None = None
     readiness: Readiness = Readiness()
+    evaluation: EvaluationSection | None = None
+
+    @model_validator(mode="after")
+    def _evaluation_fits(self) -> RunbookSpec:
+        if self.evaluation and self.kind is not SystemKind.llm_app:
+            raise ValueError("an evaluation section (the change review) is for llm_app systems")
+        if self.evaluation and not (self.outcomes and self.source.columns.route):
+            raise ValueError("an evaluation section needs an outcomes section and source.columns.route")
+        return self
 
     @model_validator(mode="after")
     def _cost_is_measurable(self) -> RunbookSpec:
@@ -484,7 +553,7 @@ class RunbookSpec(Strict):
         return {self.owner.slack_user_id, self.owner.backup.slack_user_id, *self.responders}
 
     def section(self, duty: Duty) -> DutySection | None:
-        return getattr(self, duty.value)
+        return getattr(self, SECTION_NAMES.get(duty, duty.value))
 
     def duties(self) -> dict[Duty, DutySection]:
         """The duties this runbook switches on, in a stable order."""

@@ -8,7 +8,7 @@ internal error, that is a bug: one line naming the exception, and its traceback 
 """
 
 # isort: off
-from deployments.cli import runbooks, duties, alerts, drift, serving, models, compliance, report, demo  # noqa: F401 - registers commands
+from deployments.cli import runbooks, duties, alerts, drift, serving, models, compliance, change, report, demo  # noqa: F401 - registers commands
 # isort: on
 from deployments.cli.app import QUIET_PREFECT, app
 from deployments.cli.main import main

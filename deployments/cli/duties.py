@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @app.command()
 def run(
-    duty: Annotated[Duty, typer.Argument(help="drift | outcomes | cost | compliance | refresh")],
+    duty: Annotated[Duty, typer.Argument(help="drift | outcomes | cost | compliance | refresh | change-review")],
     system: Annotated[str, typer.Argument(help="The system id from its runbook.")],
     window: Annotated[str | None, typer.Option(help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD (default: the duty's own, e.g. yesterday, UTC).")] = None,
     month: Annotated[str | None, typer.Option(help="A calendar month, YYYY-MM (the cost review's period).")] = None,
@@ -36,6 +36,7 @@ def run(
     end: Annotated[str | None, typer.Option("--to", help="Last day of the period, inclusive, YYYY-MM-DD.")] = None,
     deployment: Annotated[bool, typer.Option("--deployment", help="Create the run through the Prefect API (steward up/serve must be running), so it shows in the UI.")] = False,
     wait: Annotated[bool, typer.Option(help="With --deployment: follow the run to its final state.")] = True,
+    candidate: Annotated[list[str] | None, typer.Option("--candidate", help="change-review: prompt=VERSION, model=NAME or ROUTE.model=NAME (repeatable).")] = None,
     fmt: FormatOption = "table",
     runbooks: RunbooksOption = None,
 ) -> None:
@@ -48,11 +49,18 @@ def run(
     if duty not in spec.duties():
         raise UsageError(f"{system}'s runbook has no enabled '{duty.value}' section")
     window = _period(window, month, start, end)
+    if candidate and duty is not Duty.change_review:
+        raise UsageError("--candidate is for change-review")
+    if candidate and deployment:
+        raise UsageError("--candidate runs here: drop --deployment (the run still shows in the Prefect UI)")
+    if duty is Duty.change_review and not candidate:
+        raise UsageError("change-review needs --candidate, e.g. --candidate prompt=support-v4 or model=gpt-4o-mini")
     if deployment:
         _run_deployment(catalog, duty, system, window, wait, fmt)
     flow = duty_flow(duty)
     with err.status(f"running {duty.value} for {system} through Prefect…"):
-        report = flow(system=system, window=window, runbooks=str(runbooks) if runbooks else None)
+        extra = {"candidate": candidate} if candidate else {}
+        report = flow(system=system, window=window, runbooks=str(runbooks) if runbooks else None, **extra)
     if fmt == "json":
         print(report.model_dump_json(indent=2))
     else:

@@ -27,7 +27,8 @@ def models(
     fmt: FormatOption = "table",
     runbooks: RunbooksOption = None,
 ) -> None:
-    """The model registry of one system: its versions, and which version served under each alias when."""
+    """The model registry of one system: its versions (an LLM app's: prompt/model configurations), and which
+    version served under each alias when."""
     _check_format(fmt)
     from tasks.store.database import open_store
     from tasks.store.registry import alias_history, versions
@@ -48,7 +49,9 @@ def models(
     for r in rows:
         table.add_row(f"v{r['version']}", r["artifact"], r["training"] or "-", (r["data_fingerprint"] or "-")[:12],
                       r["code_version"] or "-", str(r["metrics"].get("pr_auc", "-")))
-    out.print(table if rows else f"{system} has no registered model versions yet (run 'steward run refresh {system}')")
+    what = ("prompt/model configurations yet (run 'steward run change-review" if _catalog(runbooks).get(system).evaluation
+            else "model versions yet (run 'steward run refresh")
+    out.print(table if rows else f"{system} has no registered {what} {system}')")
     if history:
         changes = Table("when", "alias", "version", "was", "by", "reason", "approval", box=None)
         for c in history:

@@ -13,7 +13,7 @@ from tasks.common.findings import DutyReport
 from tasks.render.links import markdown_link, report_url
 
 TITLES = {Duty.drift: "Drift", Duty.outcomes: "Outcomes", Duty.cost: "Cost review", Duty.compliance: "Compliance",
-          Duty.refresh: "Refresh"}
+          Duty.refresh: "Refresh", Duty.change_review: "Change review"}
 
 
 def artifact_key(report: DutyReport) -> str:

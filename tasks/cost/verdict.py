@@ -100,10 +100,24 @@ def _anomaly_finding(a: Anomaly, currency: str) -> Finding:
     )
 
 
-def _recommendation_finding(r: Recommendation, currency: str) -> Finding:
+def change_review_command(system: str, r: Recommendation) -> str | None:
+    """The change review that would test a "route X to model Y" or "trim template T" recommendation."""
+    if r.key.startswith("costly-model-on-easy:"):
+        candidate = f"{r.evidence['route']}.model={r.evidence['cheaper_model']}"
+    elif r.key.startswith("prompt-bloat:"):
+        candidate = f"{r.evidence['route']}.prompt=TRIMMED-{r.evidence['template']}"
+    else:
+        return None
+    return f"steward run change-review {system} --candidate {candidate}"
+
+
+def _recommendation_finding(r: Recommendation, currency: str, system: str) -> Finding:
+    command = change_review_command(system, r)
     return Finding(key=r.key, severity="info", title=r.title,
-                   detail=f"estimated saving {money(r.monthly_saving, currency)}/month",
-                   evidence={**r.evidence, "monthly_saving": round(r.monthly_saving, 4)})
+                   detail=f"estimated saving {money(r.monthly_saving, currency)}/month"
+                          + (f"; test it first: {command}" if command else ""),
+                   evidence={**r.evidence, "monthly_saving": round(r.monthly_saving, 4),
+                             **({"change_review": command} if command else {})})
 
 
 def _unpriced_findings(current: pd.DataFrame) -> list[Finding]:
@@ -205,7 +219,7 @@ def review(spec: RunbookSpec, coverage: Coverage, agg: pd.DataFrame, today: date
                               *easy_recs, *cache_recs], key=lambda r: -r.monthly_saving)
     findings = cap_findings(_by_impact([
         *_budget_findings(spend, currency, period), *_unpriced_findings(current), *_untokened_finding(current),
-        *(_recommendation_finding(r, currency) for r in recommendations), *_easy_findings(shares, easy_recs, least),
+        *(_recommendation_finding(r, currency, spec.system) for r in recommendations), *_easy_findings(shares, easy_recs, least),
         *(_anomaly_finding(a, currency) for a in found)]))
     unpriced_calls = int(current["unpriced_calls"].sum())
     untokened_calls = int(current["untokened_calls"].sum())

@@ -1,3 +1,3 @@
-"""Decision-quality metrics shared by the outcome review and the refresh gate."""
+"""Decision-quality metrics shared by the outcome review, the refresh gate and the change review."""
 
-__all__ = ["classifier", "outcome"]
+__all__ = ["bootstrap", "classifier", "outcome"]

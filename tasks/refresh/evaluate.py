@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from runbooks.spec import GATE_METRICS, PromotionGate, RefreshSection
+from tasks.metrics.bootstrap import SURE, paired_resamples
 from tasks.metrics.classifier import ClassifierMetrics, classifier_metrics
 from tasks.refresh.data import LABEL
 
@@ -90,16 +91,14 @@ def within_noise(labels: np.ndarray, before: np.ndarray, after: np.ndarray, *, m
     """True when a slice's regression could be sampling noise: a paired bootstrap of the rows finds the
     challenger no worse in at least 5% of resamples. A slice with 40 positives moves its PR AUC by a few
     hundredths from one week to the next; only a regression the data is sure of may block a promotion."""
-    rng = np.random.default_rng(seed)
     worse = 0
-    for _ in range(resamples):
-        rows = rng.integers(0, labels.size, labels.size)
+    for rows in paired_resamples(labels.size, resamples, seed):
         y = labels[rows]
         m_before = classifier_metrics(y, before[rows], before[rows] >= threshold)
         m_after = classifier_metrics(y, after[rows], after[rows] >= threshold)
         change = _better_by(metric, m_before, m_after)
         worse += change is not None and change < 0
-    return worse < 0.95 * resamples
+    return worse < SURE * resamples
 
 
 def judge_gate(champion: ModelEvaluation, challenger: ModelEvaluation, gate: PromotionGate, *,

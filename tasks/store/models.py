@@ -256,6 +256,26 @@ class GoldenExample(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GoldenInteraction(Base):
+    """One logged LLM interaction kept for change reviews, PII masked, in golden-set versions
+    ``since_version`` (inclusive) to ``until_version`` (exclusive; None while it is in the current set)."""
+
+    __tablename__ = "golden_interactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(64), index=True)
+    request_id: Mapped[str] = mapped_column(String(128))
+    ts: Mapped[datetime]
+    route: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # resolved | escalated | failed
+    input_text: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(Text)
+    since_version: Mapped[int] = mapped_column(Integer)
+    until_version: Mapped[int | None] = mapped_column(Integer)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LogSeal(Base):
     """A day of one log (the decision log, or Steward's audit trail), hashed and chained to the seal before."""
 

@@ -101,3 +101,17 @@ def previous_champion(session: Session, system: str) -> int | None:
     last = session.scalars(select(AliasChange).where(AliasChange.system == system, AliasChange.alias == "champion")
                            .order_by(AliasChange.id.desc()).limit(1)).first()
     return last.previous_version if last else None
+
+
+def approved_prompts(session: Session, system: str) -> list[str]:
+    """Prompt versions of every prompt/model configuration the owner approved as champion (adopted or
+    rolled back to): approved policy for the compliance audit, beside the runbook's own list."""
+    approved = session.scalars(select(AliasChange.version).where(
+        AliasChange.system == system, AliasChange.alias == "champion", AliasChange.approval_id.is_not(None)))
+    configs = session.scalars(select(ModelVersion.metrics).where(ModelVersion.system == system,
+                                                                 ModelVersion.version.in_(set(approved))))
+    prompts = []
+    for metrics in configs:
+        config = metrics.get("config") or {}
+        prompts += [config.get("prompt"), *(r.get("prompt") for r in (config.get("routes") or {}).values())]
+    return sorted({p for p in prompts if p})

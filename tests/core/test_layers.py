@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, int]] = [
     ("tasks.store", 2),
     ("tasks.io", 3), ("tasks.render", 3), ("tasks.slack", 3), ("tasks.metrics", 3), ("tasks.common", 3),
     ("tasks.drift", 4), ("tasks.outcomes", 4), ("tasks.cost", 4), ("tasks.compliance", 4), ("tasks.refresh", 4),
-    ("tasks.approvals", 4), ("tasks.owner", 4),
+    ("tasks.change", 4), ("tasks.approvals", 4), ("tasks.owner", 4),
     ("flows", 5),
     ("deployments", 6),
 ]

@@ -64,30 +64,41 @@ _MESSAGES = {
         "Can I talk to a human?",
     ],
 }
+# The answer served for each message template, in _MESSAGES' order: a reference a change review can score against.
 _RESPONSES = {
     "billing": [
-        "I can see the charges on your account. I've opened a review and you'll get an email within 2 business days.",
+        "I can see both charges on your account. I've opened a review and you'll get an email within 2 business days.",
         "You can download every invoice under Settings > Billing > Invoices.",
-        "Refunds take 5-10 business days to reach your card after we issue them.",
+        "That charge is your plan's monthly fee plus any add-ons; the breakdown is under Settings > Billing > Invoices.",
         "To change your payment method, go to Settings > Billing and choose Update card.",
+        "Refunds take 5-10 business days to reach your card after we issue them.",
+        "I've turned off the renewal; your plan stays active until the end of the current billing period.",
+        "Prices changed this month for new billing periods; the email we sent lists the new price and your options.",
     ],
     "technical": [
         "Sorry about that. Please update to the latest version and restart the app; that fixes most crashes.",
         "Try removing the device under Settings > Devices and pairing it again.",
-        "There is no outage right now. Clearing the app cache usually restores normal speed.",
+        "Please sign out and back in on that device; if sync still fails, reinstall the latest update.",
         "You can reset to factory settings under Settings > System > Reset.",
+        "There is no outage right now. Clearing the app cache usually restores normal speed.",
+        "Check that notifications are allowed for the app in your device settings, then restart it.",
     ],
     "account": [
         "I've sent a new password reset link; please check your spam folder too.",
         "You can change your email address under Settings > Profile.",
         "I've passed your deletion request to our privacy team; you'll get a confirmation email.",
+        "Yes: the account owner can invite a second user under Settings > Members.",
+        "If you don't recognise that sign-in, change your password now and review your devices under Settings > Security.",
         "You can turn on two-factor authentication under Settings > Security.",
     ],
     "smalltalk": [
         "Hello! How can I help you today?",
         "Glad that worked! Anything else I can help with?",
         "I'm the Acme virtual assistant. I can connect you to a person at any time.",
+        "Good morning! How can I help you today?",
+        "You're welcome! Anything else I can help with?",
         "Our human team is available 8am-8pm, Monday to Saturday.",
+        "Of course, I'm handing you over to one of our support agents now.",
     ],
 }
 _ERROR_RESPONSE = "Sorry, I couldn't complete that just now. A support agent will follow up by email."
@@ -143,8 +154,10 @@ def _messages(rng: np.random.Generator, route: np.ndarray) -> tuple[np.ndarray, 
     for r, name in enumerate(_ROUTES):
         rows = np.flatnonzero(route == r)
         sub = {k: v[rows] for k, v in slots.items()}
-        user[rows] = _fill(_MESSAGES[name], rng.integers(0, len(_MESSAGES[name]), rows.size), sub)
-        answer[rows] = np.array(_RESPONSES[name], dtype=object)[rng.integers(0, len(_RESPONSES[name]), rows.size)]
+        template = rng.integers(0, len(_MESSAGES[name]), rows.size)
+        user[rows] = _fill(_MESSAGES[name], template, sub)
+        answer[rows] = np.array(_RESPONSES[name], dtype=object)[template]
+        rng.integers(0, 4, rows.size)  # the draw that once picked the answer: keeps every later value of the demo
     greeting = np.array(["", "", "", "Hi, ", "Hello, ", "Hey - "], dtype=object)[rng.integers(0, 6, n)]
     text = pd.Series(user)
     keep_case = text.str.match(r"(I\b|I'|Acme|\$)").to_numpy()
