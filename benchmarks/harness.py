@@ -3,7 +3,7 @@
 Each run starts the tool as its own process (interpreter start-up, imports and
 reading included) and reaps it with ``os.wait4``, which returns the kernel's own
 accounting of that process and the children it waited for: user and system CPU
-seconds and the peak resident set size. Wall time is taken around the whole run.
+seconds and the peak resident set size. Wall time is taken from the fork to the reaping.
 
 On a shared machine wall time depends on what else runs, so every summary keeps
 the median with min and max of each figure, the CPU seconds (less sensitive to
@@ -19,8 +19,10 @@ script reports them, are read from the tool's own output and shown separately.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sys
 import statistics
 import subprocess
 import tempfile
@@ -32,6 +34,25 @@ from pathlib import Path
 from typing import Any
 
 FIGURES = ("wall_s", "cpu_s", "user_s", "sys_s", "peak_rss_mb")
+
+# The tool is started by a small launcher, not forked from the benchmark: Linux carries a process's peak RSS
+# over fork and exec, so a child forked straight from a benchmark holding its data would report the
+# benchmark's memory as its own. The launcher forks the tool, reaps it with os.wait4 and writes the kernel's
+# figures (and its own wall clock around the tool) to a file; the tool's peak then includes only the
+# launcher's ~10 MB at the fork.
+LAUNCHER = """import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(sys.argv[1], "w") as report:
+    json.dump([wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status)], report)
+"""
 
 
 @dataclass
@@ -70,10 +91,10 @@ def measure(command: list[str], env: dict[str, str] | None = None, timeout_s: fl
     process and the descendants it waited for (Linux ``ru_maxrss``, in kilobytes).
     """
     with tempfile.TemporaryDirectory(prefix="steward-bench-") as tmp:
-        out_path, err_path = Path(tmp, "out"), Path(tmp, "err")
+        out_path, err_path, report_path = Path(tmp, "out"), Path(tmp, "err"), Path(tmp, "report")
         with out_path.open("wb") as out, err_path.open("wb") as err:
             started = time.perf_counter()
-            process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            process = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(report_path), *command], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                        env=env, start_new_session=True)
             timed_out = threading.Event()
 
@@ -87,22 +108,23 @@ def measure(command: list[str], env: dict[str, str] | None = None, timeout_s: fl
             timer = threading.Timer(timeout_s, kill)
             timer.start()
             try:
-                _, status, usage = os.wait4(process.pid, 0)
+                _, status, _ = os.wait4(process.pid, 0)
             except BaseException:  # Ctrl-C: the child has its own session, so end it here
                 kill()
                 os.wait4(process.pid, 0)
                 raise
             finally:
                 timer.cancel()
-            wall = time.perf_counter() - started
-        exit_code = process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
+        process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
+        wall, user, system, peak_kb, exit_code = (json.loads(report_path.read_text()) if report_path.exists()
+                                                  else [time.perf_counter() - started, 0.0, 0.0, 0, process.returncode])
         error = None
         if timed_out.is_set():
             error = f"timed out after {timeout_s:.0f} s"
         elif exit_code < 0:
             name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else str(-exit_code)
             error = f"killed by {name}" + (" (out of memory?)" if -exit_code == signal.SIGKILL else "")
-        return Run(wall_s=wall, user_s=usage.ru_utime, sys_s=usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
+        return Run(wall_s=wall, user_s=user, sys_s=system, peak_rss_mb=peak_kb / 1024,
                    exit_code=exit_code, stdout=out_path.read_text(errors="replace"),
                    stderr=err_path.read_text(errors="replace"), error=error)
 
@@ -153,7 +175,7 @@ def machine() -> dict[str, Any]:
     import platform
 
     info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(),
-                            "cores": os.cpu_count(), "measured_with": "os.wait4 (kernel rusage of the process)"}
+                            "cores": os.cpu_count(), "measured_with": "os.wait4 in a small launcher (kernel rusage of the tool process)"}
     try:
         info["memory_gib"] = round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
     except (ValueError, OSError):
