@@ -41,6 +41,10 @@ def _load(entry: dict[str, Any]) -> str:
     return f"load {load['before']:g}→{load['after']:g}" if load else "load not recorded"
 
 
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
 def _spread(entry: dict[str, Any], figure: str) -> str:
     """'12.7 s (11.9–13.0)': the median and, when several runs were kept, their range."""
     summary = entry.get("summary", {}).get(figure)
@@ -88,7 +92,7 @@ def drift_table(results: dict[str, Any]) -> str:
                if steward and tools.get(p, {}).get("status") == "ok"]
         cells.append(", ".join(rss) or "-")
         lines.append("| " + " | ".join(cells) + " |")
-        when = "; ".join(f"{title} {_day(tools[name])} ({_load(tools[name])}, {len(tools[name].get('runs', []))} runs)"
+        when = "; ".join(f"{title} {_day(tools[name])} ({_load(tools[name])}, {_runs(len(tools[name].get('runs', [])))})"
                          for name, title in DRIFT_TOOLS if name in tools)
         notes.append(f"- {SIZE_TITLES.get(label, label)}: {when}")
     lines.append("")
@@ -119,7 +123,7 @@ def pii_table(results: dict[str, Any]) -> str:
             f"{s['recall']:.3f} / {p['recall']:.3f}", f"{s['false_positive_rows']:,} / {p['false_positive_rows']:,}",
         ]) + " |")
         notes.append(f"- {size['rows']:,} messages: Steward {_day(s)} ({_load(s)}), Presidio {_day(p)} ({_load(p)}), "
-                     f"{len(s.get('summary', {}).get('every_run', []))} runs each")
+                     f"{_runs(len(s.get('summary', {}).get('every_run', [])))} each")
     lines.append("")
     lines.append("\"Scan\" is the scan alone, timed inside each process (median run); \"process\" is the whole "
                  "process from outside (start-up, imports, reading, scanning): wall median, min–max in brackets, "
@@ -136,7 +140,7 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
 
 
 def block(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(<!-- bench:{name} -->\n)(.*?)(\n<!-- /bench:{name} -->)", re.S)
+    return re.compile(rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.S)
 
 
 def rendered(name: str, results_dir: Path = RESULTS) -> str:
@@ -151,7 +155,7 @@ def rewrite(readme: str, results_dir: Path = RESULTS) -> str:
         if not pattern.search(readme):
             raise SystemExit(f"README.md: no <!-- bench:{name} --> ... <!-- /bench:{name} --> block")
         table = rendered(name, results_dir)
-        readme = pattern.sub(lambda m: m.group(1) + table + m.group(3), readme)
+        readme = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), readme)
     return readme
 
 
