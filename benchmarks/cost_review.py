@@ -24,7 +24,6 @@ import json
 import os
 import resource
 import sqlite3
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -164,11 +163,16 @@ def child(path: str, url: str, cap_gb: float) -> None:
 
 
 def measure(path: str, url: str, cap_gb: float) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", path, "--url", url, "--memory-cap-gb", str(cap_gb)],
-                          capture_output=True, text=True, env={**os.environ, "DO_NOT_TRACK": "1"})
+    """One path in a fresh process: its in-process seconds and VmHWM, plus the whole process (benchmarks/harness.py)."""
+    from benchmarks.harness import load_average, measure as whole_process
+
+    before = load_average()
+    done = whole_process([sys.executable, __file__, "--child", path, "--url", url, "--memory-cap-gb", str(cap_gb)],
+                         env={**os.environ, "DO_NOT_TRACK": "1"})
     lines = done.stdout.strip().splitlines()
-    return json.loads(lines[-1]) if lines else {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:120],
-                                                "peak_mb": None}
+    result = json.loads(lines[-1]) if lines else {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:120],
+                                                  "peak_mb": None}
+    return {**result, "process": done.figures(), "load_1min": {"before": before, "after": load_average()}}
 
 
 def parse_size(text: str) -> int:
@@ -181,9 +185,12 @@ def report(size: int, backend: str, runs: dict[str, dict], saved: dict[tuple[int
     row = saved.setdefault((size, backend), {"calls": size, "database": backend})
     for path, run in runs.items():
         rate = size / run["seconds"] if "seconds" in run else None
+        process = run.get("process", {})
         print(f"{size / 1e6:>5g}M {backend:<10} {path:<9} "
               + (f"{run['seconds']:>8.2f} {rate:>12,.0f} " if rate else f"{run.get('error', '?'):>21} ")
-              + (f"{run['peak_mb']:>8,.0f}" if run["peak_mb"] else f"{'?':>8}"), flush=True)
+              + (f"{run['peak_mb']:>8,.0f}" if run["peak_mb"] else f"{'?':>8}")
+              + (f"  whole process {process['wall_s']:.2f} s wall, {process['cpu_s']:.2f} s CPU, "
+                 f"{process['peak_rss_mb']:,.0f} MB, load {run['load_1min']['after']}" if process else ""), flush=True)
         row[path] = {**run, "at": datetime.now(UTC).isoformat(timespec="seconds")}
     push, naive = row.get("pushdown", {}), row.get("naive", {})
     if "seconds" in push and "seconds" in naive:

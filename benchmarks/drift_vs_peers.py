@@ -41,11 +41,12 @@ and negative-binomial counts, low-cardinality integers, a stable zero-inflated
 column, and 4 string categoricals of 3 to 50 categories) have the same
 distribution on both sides, drawn independently.
 
-Measurement: each run goes through GNU ``/usr/bin/time -v`` when it is there
-(peak RSS of the tool process), else through ``os.wait4`` on the child. The
-files are read once before each size so every tool starts with a warm page
-cache. With --repeat N the median wall time and the largest peak RSS are shown;
-every run is kept in the JSON. Results are printed and merged into
+Measurement: benchmarks/harness.py, the same for every tool: each run is its own
+process reaped with ``os.wait4`` (wall time around it; user+system CPU seconds and
+peak RSS from the kernel). The files are read once before each size so every tool
+starts with a warm page cache. With --repeat N the median wall and CPU time (min
+and max kept) and the largest peak RSS are shown, with the machine's 1-minute load
+average before and after; every run is kept in the JSON. Results are printed and merged into
 benchmarks/results/drift_vs_peers.json (per size and tool, so a later run of one
 tool or size keeps the others).
 
@@ -62,15 +63,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
-import signal
-import statistics
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,6 +74,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import Run, load_average, machine, measure, summarise  # noqa: E402
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 DEFAULT_DATA_DIR = BENCH_DIR / ".data"
@@ -87,7 +85,6 @@ PEERS_VENV = BENCH_DIR / ".venv-peers"
 PEERS_REQUIREMENTS = BENCH_DIR / "requirements-peers.txt"
 RESULTS_FILE = BENCH_DIR / "results" / "drift_vs_peers.json"
 DEFAULT_STEWARD = ROOT / ".venv" / "bin" / "steward"
-GNU_TIME = Path("/usr/bin/time")
 
 SEED = 20_240_917
 GENERATOR_VERSION = 1  # bump when the data changes: cached files and stored results are then replaced
@@ -241,92 +238,6 @@ def ensure_peers_venv(force: bool, venv: Path = PEERS_VENV, requirements: Path =
 # ---------------------------------------------------------------------------- measuring
 
 
-@dataclass
-class Run:
-    wall_s: float
-    peak_rss_mb: float | None
-    exit_code: int
-    stdout: str
-    stderr: str
-    error: str | None = None  # set when the process was killed or timed out
-
-
-def _gnu_time_works() -> bool:
-    if not GNU_TIME.exists():
-        return False
-    with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
-        try:
-            subprocess.run([str(GNU_TIME), "-v", "-o", report.name, "true"], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-        except (OSError, subprocess.SubprocessError):
-            return False
-        return "Maximum resident set size" in Path(report.name).read_text()
-
-
-USE_GNU_TIME = _gnu_time_works()
-
-
-def measure(command: list[str], env: dict[str, str], timeout_s: float) -> Run:
-    """Run one command as its own process; wall time from here, peak RSS of the tool process.
-
-    stdout and stderr go to files (no pipe can fill up); the process gets its own
-    session so a timeout kills it and any children.
-    """
-    with tempfile.TemporaryDirectory(prefix="drift-bench-") as tmp:
-        out_path, err_path, time_path = Path(tmp, "out"), Path(tmp, "err"), Path(tmp, "time")
-        full = [str(GNU_TIME), "-v", "-o", str(time_path), *command] if USE_GNU_TIME else command
-        with out_path.open("wb") as out, err_path.open("wb") as err:
-            started = time.perf_counter()
-            process = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                       env=env, start_new_session=True)
-            timed_out = threading.Event()
-
-            def kill() -> None:
-                timed_out.set()
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
-            timer = threading.Timer(timeout_s, kill)
-            timer.start()
-            try:
-                _, status, usage = os.wait4(process.pid, 0)
-            except BaseException:  # Ctrl-C: the child has its own session, so end it here
-                kill()
-                os.wait4(process.pid, 0)
-                raise
-            finally:
-                timer.cancel()
-            wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait for it again
-
-        peak_kb: float | None = usage.ru_maxrss  # kilobytes on Linux
-        exit_code = process.returncode
-        error = None
-        if USE_GNU_TIME and time_path.exists():
-            report = time_path.read_text(errors="replace")
-            if match := re.search(r"Maximum resident set size \(kbytes\): (\d+)", report):
-                peak_kb = int(match.group(1))
-            if match := re.search(r"Command terminated by signal (\d+)", report):
-                exit_code = -int(match.group(1))
-            elif match := re.search(r"Exit status: (\d+)", report):
-                exit_code = int(match.group(1))
-        if timed_out.is_set():
-            error = f"timed out after {timeout_s:.0f} s"
-        elif exit_code < 0:
-            name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else str(-exit_code)
-            error = f"killed by {name}" + (" (out of memory?)" if -exit_code == signal.SIGKILL else "")
-        return Run(
-            wall_s=wall,
-            peak_rss_mb=None if peak_kb is None else peak_kb / 1024,
-            exit_code=exit_code,
-            stdout=out_path.read_text(errors="replace"),
-            stderr=err_path.read_text(errors="replace"),
-            error=error,
-        )
-
-
 def parse_json_output(text: str) -> dict[str, Any] | None:
     """The tool's JSON document: the whole stdout, else its last line, else its outermost braces."""
     candidates = [text]
@@ -364,8 +275,10 @@ def error_line(run: Run) -> str:
 class ToolResult:
     tool: str
     status: str  # "ok" or "failed"
-    wall_s: float | None = None
-    peak_rss_mb: float | None = None
+    wall_s: float | None = None  # whole process, median
+    cpu_s: float | None = None  # user + system CPU of the whole process, median
+    peak_rss_mb: float | None = None  # the largest of the runs
+    summary: dict[str, Any] = field(default_factory=dict)  # median/min/max of every figure, load around the runs
     runs: list[dict[str, Any]] = field(default_factory=list)
     flagged: list[str] | None = None
     correct: bool | None = None
@@ -401,12 +314,13 @@ def run_tool(tool: str, data: DataSet, steward: Path, peers_python: Path | None,
     if not Path(command[0]).exists():
         result.status, result.error = "failed", f"{command[0]} does not exist"
         return result
+    load_before = load_average()
     for i in range(repeat):
         print(f"  {tool} run {i + 1}/{repeat} ...", end=" ", flush=True)
         run = measure(command, child_env(), timeout_s)
-        rss = "?" if run.peak_rss_mb is None else f"{run.peak_rss_mb:,.0f} MB"
-        print(f"{run.wall_s:.2f} s, {rss}, exit {run.exit_code}", flush=True)
-        result.runs.append({"wall_s": round(run.wall_s, 4), "peak_rss_mb": run.peak_rss_mb, "exit_code": run.exit_code})
+        print(f"{run.wall_s:.2f} s wall, {run.cpu_s:.2f} s CPU, {run.peak_rss_mb:,.0f} MB, exit {run.exit_code}, "
+              f"load {load_average()}", flush=True)
+        result.runs.append(run.figures())
         if tool == "readonly":
             ok = run.exit_code == 0 and run.error is None
         else:
@@ -424,9 +338,10 @@ def run_tool(tool: str, data: DataSet, steward: Path, peers_python: Path | None,
                 result.error = error_line(run)
             return result
 
-    result.wall_s = statistics.median(r["wall_s"] for r in result.runs)
-    rss = [r["peak_rss_mb"] for r in result.runs if r["peak_rss_mb"] is not None]
-    result.peak_rss_mb = max(rss) if rss else None
+    result.summary = summarise(result.runs, load_before, load_average())
+    result.wall_s = result.summary["wall_s"]["median"]
+    result.cpu_s = result.summary["cpu_s"]["median"]
+    result.peak_rss_mb = result.summary["peak_rss_mb"]["max"]
     if document is not None:
         flagged = sorted(document["drifted"])
         expected = set(EXPECTED_DRIFTED)
@@ -452,10 +367,14 @@ def comparisons(tools: dict[str, dict[str, Any]]) -> dict[str, float]:
             continue
         if name == "readonly":
             ratios["steward_wall_vs_readonly"] = steward["wall_s"] / other["wall_s"]
+            if steward.get("cpu_s") and other.get("cpu_s"):
+                ratios["steward_cpu_vs_readonly"] = steward["cpu_s"] / other["cpu_s"]
             if other.get("peak_rss_mb"):
                 ratios["steward_rss_vs_readonly"] = steward["peak_rss_mb"] / other["peak_rss_mb"]
         else:
             ratios[f"{name}_wall_vs_steward"] = other["wall_s"] / steward["wall_s"]
+            if steward.get("cpu_s") and other.get("cpu_s"):
+                ratios[f"{name}_cpu_vs_steward"] = other["cpu_s"] / steward["cpu_s"]
             if steward.get("peak_rss_mb") and other.get("peak_rss_mb"):
                 ratios[f"steward_rss_vs_{name}"] = steward["peak_rss_mb"] / other["peak_rss_mb"]
     return ratios
@@ -473,7 +392,7 @@ def _annotated(entry: dict[str, Any]) -> list[str]:
 
 
 def render_size(label: str, rows: int, tools: dict[str, dict[str, Any]], ratios: dict[str, float]) -> str:
-    header = ("tool", "wall s", "peak RSS MB", "wall vs Steward", "Steward RSS vs tool", "flagged", "correct")
+    header = ("tool", "wall s", "CPU s", "peak RSS MB", "wall vs Steward", "Steward RSS vs tool", "flagged", "correct")
     table: list[tuple[str, ...]] = []
     for name in TOOLS:
         entry = tools.get(name)
@@ -481,7 +400,7 @@ def render_size(label: str, rows: int, tools: dict[str, dict[str, Any]], ratios:
             continue
         title = TOOL_TITLES[name]
         if entry["status"] != "ok":
-            table.append((title, "-", "-", "FAILED", "", "", ""))
+            table.append((title, "-", "-", "-", "FAILED", "", "", ""))
             continue
         rss = "?" if entry.get("peak_rss_mb") is None else f"{entry['peak_rss_mb']:,.0f}"
         if name == "steward":
@@ -495,12 +414,13 @@ def render_size(label: str, rows: int, tools: dict[str, dict[str, Any]], ratios:
             rss_cmp = f"{_times(ratios[f'steward_rss_vs_{name}'])} {title}'s" if f"steward_rss_vs_{name}" in ratios else ""
         flagged = "" if entry.get("flagged") is None else str(len(entry["flagged"]))
         correct = "" if entry.get("correct") is None else ("yes" if entry["correct"] else "no")
-        table.append((title, f"{entry['wall_s']:.2f}", rss, wall_cmp, rss_cmp, flagged, correct))
+        cpu = "?" if entry.get("cpu_s") is None else f"{entry['cpu_s']:.2f}"
+        table.append((title, f"{entry['wall_s']:.2f}", cpu, rss, wall_cmp, rss_cmp, flagged, correct))
 
     widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
     lines = [f"== {label}: {rows:,} rows per side, 25 columns; expected drifted: {', '.join(EXPECTED_DRIFTED)}"]
     for row in [header, *table]:
-        lines.append("  ".join(cell.ljust(widths[i]) if i in (0, 3, 4) else cell.rjust(widths[i])
+        lines.append("  ".join(cell.ljust(widths[i]) if i in (0, 4, 5) else cell.rjust(widths[i])
                                for i, cell in enumerate(row)).rstrip())
     for name in TOOLS:
         entry = tools.get(name)
@@ -533,17 +453,6 @@ def load_results() -> dict[str, Any]:
             pass
     return {"generator_version": GENERATOR_VERSION, "seed": SEED, "expected_drifted": list(EXPECTED_DRIFTED),
             "sizes": {}}
-
-
-def machine_info() -> dict[str, Any]:
-    info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(),
-                            "cores": os.cpu_count(), "rss_measured_with": "GNU time -v" if USE_GNU_TIME else "os.wait4"}
-    try:
-        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-        info["memory_gib"] = round(pages * page_size / 2**30, 1)
-    except (ValueError, OSError):
-        pass
-    return info
 
 
 def peer_pins() -> dict[str, str]:
@@ -588,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         peers_python = ensure_peers_venv(force=args.setup_peers)
 
     results = load_results()
-    results.update({"machine": machine_info(), "peer_pins": peer_pins(), "steward": str(args.steward)})
+    results.update({"machine": machine(), "peer_pins": peer_pins(), "steward": str(args.steward)})
     for label in args.sizes:
         rows = SIZES[label]
         data = ensure_data(label, rows, args.data_dir)

@@ -8,7 +8,8 @@ text file: Steward (benchmarks/steward_pii.py) from this interpreter, Presidio i
 virtualenv (benchmarks/.venv-peers-pii) with its predefined recognizers called
 directly and no NLP engine. Prints, for both, the scan alone (MB/s, timed inside
 the process after warm-up) and the whole process (wall time from outside:
-start-up, imports, reading, scanning), the ratios, and recall on the planted rows.
+start-up, imports, reading, scanning: wall, CPU and peak RSS from benchmarks/harness.py,
+median of --repeat runs with the load recorded), the ratios, and recall on the planted rows.
 
     .venv/bin/python benchmarks/pii_scan.py [--rows 20000]
 """
@@ -18,15 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.drift_vs_peers import BENCH_DIR, ensure_peers_venv, machine_info, measure  # noqa: E402
+from benchmarks.drift_vs_peers import BENCH_DIR, ensure_peers_venv  # noqa: E402
+from benchmarks.harness import load_average, machine, measure, summarise  # noqa: E402
 from deployments.demo.simulator import PLANTED_PII, simulate_support  # noqa: E402
 from tasks.compliance.pii import luhn_valid  # noqa: E402
 
@@ -92,20 +96,29 @@ def score(flagged: set[int], truth: set[int]) -> dict[str, float]:
     return {"recall": len(flagged & truth) / len(truth), "false_positive_rows": len(flagged - truth)}
 
 
-def run_tool(command: list[str], megabytes: float, truth: set[int]) -> dict[str, float]:
-    """One tool as a whole process: its own scan time, the process's wall time and peak RSS, and its recall."""
+def run_tool(command: list[str], megabytes: float, truth: set[int], runs: int) -> dict[str, Any]:
+    """One tool as a whole process, ``runs`` times: its own scan time (median), the process's figures, its recall."""
     env = {**os.environ, "PYTHONPATH": str(BENCH_DIR.parent)}
-    run = measure(command, env, TIMEOUT_S)
-    if run.error or run.exit_code:
-        raise SystemExit(f"{command[1]}: {run.error or f'exit {run.exit_code}'}\n{run.stderr[-2000:]}")
-    out = json.loads(run.stdout.strip().splitlines()[-1])
-    return {"seconds": out["seconds"], "mb_per_s": megabytes / out["seconds"], "process_s": run.wall_s,
-            "peak_rss_mb": run.peak_rss_mb, **score(set(out["flagged"]), truth)}
+    before, kept, scans = load_average(), [], []
+    for _ in range(runs):
+        run = measure(command, env, TIMEOUT_S)
+        if run.error or run.exit_code:
+            raise SystemExit(f"{command[1]}: {run.error or f'exit {run.exit_code}'}\n{run.stderr[-2000:]}")
+        out = json.loads(run.stdout.strip().splitlines()[-1])
+        kept.append(run.figures())
+        scans.append(out["seconds"])
+    summary = summarise(kept, before, load_average())
+    summary["every_run"] = kept
+    seconds = statistics.median(scans)
+    return {"seconds": seconds, "mb_per_s": megabytes / seconds, "wall_s": summary["wall_s"]["median"],
+            "cpu_s": summary["cpu_s"]["median"], "peak_rss_mb": summary["peak_rss_mb"]["max"],
+            "measured_at": summary["measured_at"], "summary": summary, **score(set(out["flagged"]), truth)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3, help="whole-process runs per tool (medians are shown)")
     parser.add_argument("--setup-peers", action="store_true", help="(re)install benchmarks/.venv-peers-pii first")
     args = parser.parse_args(argv)
     texts, truth = generate(args.rows)
@@ -115,21 +128,25 @@ def main(argv: list[str] | None = None) -> int:
     DATA_FILE.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
 
     python = ensure_peers_venv(args.setup_peers, PEERS_VENV, REQUIREMENTS, "import presidio_analyzer")
-    steward = run_tool([sys.executable, str(BENCH_DIR / "steward_pii.py"), str(DATA_FILE)], megabytes, truth)
-    presidio = run_tool([str(python), str(BENCH_DIR / "peer_presidio.py"), str(DATA_FILE)], megabytes, truth)
+    steward = run_tool([sys.executable, str(BENCH_DIR / "steward_pii.py"), str(DATA_FILE)], megabytes, truth, args.repeat)
+    presidio = run_tool([str(python), str(BENCH_DIR / "peer_presidio.py"), str(DATA_FILE)], megabytes, truth, args.repeat)
 
     ratio = steward["mb_per_s"] / presidio["mb_per_s"]
-    process_ratio = presidio["process_s"] / steward["process_s"]
+    process_ratio = presidio["wall_s"] / steward["wall_s"]
+    cpu_ratio = presidio["cpu_s"] / steward["cpu_s"]
     for name, r in (("Steward", steward), ("Presidio", presidio)):
-        print(f"{name:<9} scan {r['mb_per_s']:8.2f} MB/s ({r['seconds']:.2f} s)  process {r['process_s']:.2f} s, "
+        print(f"{name:<9} scan {r['mb_per_s']:8.2f} MB/s ({r['seconds']:.2f} s)  process {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
               f"{r['peak_rss_mb'] or 0:.0f} MB  recall {r['recall']:.3f}  "
               f"false-positive rows {r['false_positive_rows']}")
-    print(f"Steward / Presidio: scan {ratio:.1f}x, whole process {process_ratio:.1f}x "
+    print(f"Steward / Presidio: scan {ratio:.1f}x, whole process {process_ratio:.1f}x wall, {cpu_ratio:.1f}x CPU "
           "(target >= 30x with equal or better recall)")
+    stored = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
+    sizes = stored.get("sizes", {})  # one entry per message count, so a run at one size keeps the others
+    sizes[str(len(texts))] = {"rows": len(texts), "megabytes": megabytes, "planted_rows": len(truth),
+                              "steward": steward, "presidio": presidio, "ratio": ratio,
+                              "process_ratio": process_ratio, "cpu_ratio": cpu_ratio}
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps({"rows": len(texts), "megabytes": megabytes, "planted_rows": len(truth),
-                                        "steward": steward, "presidio": presidio, "ratio": ratio,
-                                        "process_ratio": process_ratio, "machine": machine_info()},
+    RESULTS_FILE.write_text(json.dumps({"machine": machine(), "sizes": dict(sorted(sizes.items(), key=lambda kv: int(kv[0])))},
                                        indent=2) + "\n")
     return 0
 

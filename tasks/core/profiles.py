@@ -159,6 +159,13 @@ def _quantile_edges(ordered: np.ndarray) -> np.ndarray:
     return np.unique(ordered[lower] + (position - lower) * (ordered[upper] - ordered[lower]))
 
 
+def _sum_sq(values: np.ndarray) -> float:
+    """Sum of squares in numpy's own loop: BLAS ``dot`` starts its own threads per call, which on top of the
+    column thread pool oversubscribes the cores (5x slower on a loaded 2-core machine) and makes the
+    rounding depend on the BLAS thread count."""
+    return float(np.einsum("i,i->", values, values))
+
+
 def _numeric(
     ordered: np.ndarray, edges: np.ndarray, missing: int, infinite: int, bounds: NumericProfile | None = None
 ) -> NumericProfile:
@@ -172,8 +179,8 @@ def _numeric(
     return NumericProfile(
         low_sum=float(ordered[:first].sum()),
         high_sum=float(ordered[last:].sum()) if len(edges) else 0.0,
-        low_sq=float(np.dot(ordered[:first], ordered[:first])),
-        high_sq=float(np.dot(ordered[last:], ordered[last:])) if len(edges) else 0.0,
+        low_sq=_sum_sq(ordered[:first]),
+        high_sq=_sum_sq(ordered[last:]) if len(edges) else 0.0,
         below=below,
         above=above,
         edges=edges.tolist(),
@@ -183,7 +190,7 @@ def _numeric(
         minimum=float(ordered[0]) if n else None,
         maximum=float(ordered[-1]) if n else None,
         total=float(ordered.sum()),
-        total_sq=float(np.dot(ordered, ordered)),
+        total_sq=_sum_sq(ordered),
     )
 
 

@@ -1,0 +1,176 @@
+"""Rewrite the README's performance tables from the benchmark results files, so the two cannot disagree.
+
+Each table sits between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` in README.md
+and is rendered only from benchmarks/results/NAME's JSON (tests/benchmarks/test_readme_tables.py
+fails when the README holds anything else). Every figure says what it includes: "wall" and
+"CPU" are whole processes (start-up, imports, reading included, median of the runs, min–max
+beside it), with the date and the machine's 1-minute load average when it was measured.
+
+    .venv/bin/python benchmarks/readme_tables.py          # rewrite README.md
+    .venv/bin/python benchmarks/readme_tables.py --check  # exit 1 when README.md is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+README = BENCH_DIR.parent / "README.md"
+RESULTS = BENCH_DIR / "results"
+
+DRIFT_TOOLS = (("steward", "Steward"), ("evidently", "Evidently"), ("nannyml", "NannyML"), ("readonly", "read-only"))
+SIZE_TITLES = {"100k": "100k", "1m": "1M", "2m": "2M", "8m": "8M"}
+
+
+def _times(x: float) -> str:
+    return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×" if x >= 1 else f"{x:.2f}×"
+
+
+def _day(entry: dict[str, Any]) -> str:
+    return str(entry.get("measured_at", ""))[:10] or "undated"
+
+
+def _load(entry: dict[str, Any]) -> str:
+    load = entry.get("summary", {}).get("load_1min")
+    return f"load {load['before']:g}→{load['after']:g}" if load else "load not recorded"
+
+
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
+def _spread(entry: dict[str, Any], figure: str) -> str:
+    """'12.7 s (11.9–13.0)': the median and, when several runs were kept, their range."""
+    summary = entry.get("summary", {}).get(figure)
+    if summary is None:
+        value = entry.get(figure)
+        return "?" if value is None else f"{value:.1f} s"
+    if summary["min"] == summary["max"]:
+        return f"{summary['median']:.1f} s"
+    return f"{summary['median']:.1f} s ({summary['min']:.1f}–{summary['max']:.1f})"
+
+
+def _drift_cell(entry: dict[str, Any] | None) -> str:
+    if entry is None or entry.get("status") != "ok":
+        return "not run" if entry is None else "failed"
+    cpu = _spread(entry, "cpu_s")
+    return f"{_spread(entry, 'wall_s')} wall, {cpu} CPU, {entry['peak_rss_mb']:,.0f} MB"
+
+
+def _drift_ratio(a: dict[str, Any] | None, b: dict[str, Any] | None, dated: set[str]) -> str:
+    """A's whole-process median over B's: wall (CPU); † when the two were measured on different days."""
+    if not a or not b or a.get("status") != "ok" or b.get("status") != "ok":
+        return "-"
+    text = _times(a["wall_s"] / b["wall_s"])
+    if a.get("cpu_s") and b.get("cpu_s"):
+        text += f" ({_times(a['cpu_s'] / b['cpu_s'])} CPU)"
+    if _day(a) != _day(b):
+        dated.add("†")
+        text += " †"
+    return text
+
+
+def drift_table(results: dict[str, Any]) -> str:
+    header = ["rows per side", *(title for _, title in DRIFT_TOOLS), "Evidently / Steward", "NannyML / Steward",
+              "Steward / read-only", "Steward RSS / Evidently's, NannyML's"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    dated: set[str] = set()
+    notes: list[str] = []
+    for label, size in results["sizes"].items():
+        tools = size["tools"]
+        steward = tools.get("steward")
+        cells = [SIZE_TITLES.get(label, label), *(_drift_cell(tools.get(name)) for name, _ in DRIFT_TOOLS)]
+        cells += [_drift_ratio(tools.get("evidently"), steward, dated), _drift_ratio(tools.get("nannyml"), steward, dated),
+                  _drift_ratio(steward, tools.get("readonly"), dated)]
+        rss = [f"{steward['peak_rss_mb'] / tools[p]['peak_rss_mb']:.2f}" for p in ("evidently", "nannyml")
+               if steward and tools.get(p, {}).get("status") == "ok"]
+        cells.append(", ".join(rss) or "-")
+        lines.append("| " + " | ".join(cells) + " |")
+        when = "; ".join(f"{title} {_day(tools[name])} ({_load(tools[name])}, {_runs(len(tools[name].get('runs', [])))})"
+                         for name, title in DRIFT_TOOLS if name in tools)
+        notes.append(f"- {SIZE_TITLES.get(label, label)}: {when}")
+    lines.append("")
+    lines.append("Wall and CPU (user + system) are whole processes, start-up, imports and reading both files "
+                 "included: median of the runs, min–max in brackets; memory is the largest peak RSS of the runs. "
+                 "Ratios are of the medians, whole process (CPU in brackets)."
+                 + (" † marks a ratio of figures measured on different days (under different load): "
+                    "indicative only." if dated else ""))
+    lines.append("Measured (date, the machine's 1-minute load average before→after, runs):")
+    lines.extend(notes)
+    return "\n".join(lines)
+
+
+def pii_table(results: dict[str, Any]) -> str:
+    header = ["messages", "text", "Steward scan", "Steward process", "Presidio scan", "Presidio process",
+              "Steward / Presidio scan", "Steward / Presidio process (CPU)", "recall (Steward / Presidio)",
+              "false-positive rows (Steward / Presidio)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    notes = []
+    for size in results["sizes"].values():
+        s, p = size["steward"], size["presidio"]
+        lines.append("| " + " | ".join([
+            f"{size['rows']:,}", f"{size['megabytes']:.1f} MB",
+            f"{s['mb_per_s']:.1f} MB/s ({s['seconds']:.2f} s)", f"{_spread(s, 'wall_s')}, {s['peak_rss_mb']:,.0f} MB",
+            f"{p['mb_per_s']:.2f} MB/s ({p['seconds']:.1f} s)", f"{_spread(p, 'wall_s')}, {p['peak_rss_mb']:,.0f} MB",
+            _times(s["mb_per_s"] / p["mb_per_s"]),
+            f"{_times(p['wall_s'] / s['wall_s'])} ({_times(p['cpu_s'] / s['cpu_s'])})",
+            f"{s['recall']:.3f} / {p['recall']:.3f}", f"{s['false_positive_rows']:,} / {p['false_positive_rows']:,}",
+        ]) + " |")
+        notes.append(f"- {size['rows']:,} messages: Steward {_day(s)} ({_load(s)}), Presidio {_day(p)} ({_load(p)}), "
+                     f"{_runs(len(s.get('summary', {}).get('every_run', [])))} each")
+    lines.append("")
+    lines.append("\"Scan\" is the scan alone, timed inside each process (median run); \"process\" is the whole "
+                 "process from outside (start-up, imports, reading, scanning): wall median, min–max in brackets, "
+                 "peak RSS. The headline ratio is the whole-process wall one (CPU in brackets).")
+    lines.append("Measured (date, the machine's 1-minute load average before→after):")
+    lines.extend(notes)
+    return "\n".join(lines)
+
+
+TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "drift": ("drift_vs_peers.json", drift_table),
+    "pii": ("pii_scan.json", pii_table),
+}
+
+
+def block(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.S)
+
+
+def rendered(name: str, results_dir: Path = RESULTS) -> str:
+    file, render = TABLES[name]
+    return render(json.loads((results_dir / file).read_text()))
+
+
+def rewrite(readme: str, results_dir: Path = RESULTS) -> str:
+    """``readme`` with every marked block replaced by its table; a missing marker is an error."""
+    for name in TABLES:
+        pattern = block(name)
+        if not pattern.search(readme):
+            raise SystemExit(f"README.md: no <!-- bench:{name} --> ... <!-- /bench:{name} --> block")
+        table = rendered(name, results_dir)
+        readme = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), readme)
+    return readme
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when README.md differs from the results")
+    args = parser.parse_args(argv)
+    current = README.read_text()
+    wanted = rewrite(current)
+    if args.check:
+        print("README.md is up to date" if wanted == current else "README.md is stale: run benchmarks/readme_tables.py")
+        return 0 if wanted == current else 1
+    README.write_text(wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
