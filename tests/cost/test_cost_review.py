@@ -6,7 +6,7 @@ constants, never by re-running the review's code.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,16 +14,14 @@ import pytest
 from sqlalchemy import create_engine
 
 from conftest import DEMO_END
+from duty_support import cost_report
 from deployments.demo.simulator import (SMALLTALK_4O_DAY, SPIKE_FIRST_DAY, SPIKE_LAST_DAY, PROMPT_V3_DAY,
                                    simulate_support)
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import RunbookSpec
 from tasks.cost.data import aggregate_frame, aggregate_sql, read_calls
-from tasks.cost.verdict import review
-from tasks.cost.spend import Period
 from tasks.common.findings import DutyReport
-from tasks.io.sources import first_timestamp
-from tasks.core.windows import Window, cover
+from tasks.core.windows import Window
 
 START = DEMO_END - timedelta(days=89)  # the simulator's day 0
 TODAY = DEMO_END + timedelta(days=1)
@@ -36,12 +34,7 @@ def support(**cost_changes) -> RunbookSpec:
 
 
 def run(spec: RunbookSpec, label: str, today: date = TODAY) -> DutyReport:
-    """The flow's steps without Prefect: coverage of the window by the log, the aggregates, the verdict."""
-    coverage = cover(Window.parse(label), first_timestamp(spec.source), datetime.combine(today, time(), UTC))
-    if coverage.covered is None:
-        return review(spec, coverage, pd.DataFrame(), today)
-    start, end = Period.covering(coverage, today).read_range()
-    return review(spec, coverage, aggregate_sql(spec, Window(start=start, end=end)), today)
+    return cost_report(spec, label, today)
 
 
 def finding(report: DutyReport, key: str):

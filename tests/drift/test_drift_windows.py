@@ -12,15 +12,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
+from duty_support import drift_report
 from generated_classifier_logs import FIRST_DAY, logs, nows, tiny_spec, windows, write_log
-from runbooks.spec import Duty, RunbookSpec
-from tasks.drift.verdict import (build_baseline, default_reference, insufficient_reference, judge, judged_days,
-                                 monitored_columns)
+from tasks.drift.verdict import build_baseline, default_reference, insufficient_reference, judge, judged_days
 from tasks.drift.data import summarise
 from tasks.common.duty import _summary
-from tasks.common.findings import DutyReport, not_judged
-from tasks.io.sources import first_timestamp, read_window
-from tasks.core.windows import Window, cover, midnight
+from tasks.io.sources import first_timestamp
+from tasks.core.windows import Window, cover
 
 from conftest import DEMO_END
 
@@ -37,23 +35,6 @@ def frame(days: int, per_day: int, start: date = FIRST_DAY, channels: list[str] 
     return pd.DataFrame({"rid": [f"r{seed}-{i}" for i in range(n)], "ts": pd.to_datetime(stamps, utc=True),
                          "amount": rng.normal(100, 10, n), "channel": rng.choice(channels or ["web", "app", "pos"], n),
                          "score": rng.uniform(0, 1, n), "decision": rng.choice(["approve", "decline"], n)})
-
-
-def drift_report(spec: RunbookSpec, judged: Window, now: datetime) -> DutyReport:
-    """The drift flow's body without Prefect: what the log covers, the default reference, then the verdict."""
-    first = first_timestamp(spec.source)
-    coverage = cover(judged, first, now)
-    if first is None or coverage.covered is None:
-        return not_judged(spec.system, Duty.drift, judged, coverage.reason)
-    reference = default_reference(spec, first)
-    baseline = None
-    if reference.end <= midnight(now):
-        baseline = build_baseline(read_window(spec.source, reference, monitored_columns(spec)), spec)
-    days = judged_days(spec, coverage, reference, baseline[0].rows if baseline else None)
-    if baseline is None or days.covered is None:
-        return insufficient_reference(spec, days, reference)
-    rows = read_window(spec.source, days.covered, [*monitored_columns(spec), spec.source.columns.request_id])
-    return judge(spec, judged, baseline[0], baseline[1], summarise(rows, spec, baseline[0]), 1, days)
 
 
 def test_a_window_straddling_the_first_row_is_judged_on_its_covered_days_only() -> None:
