@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -23,9 +22,10 @@ from prefect.runtime import flow_run
 
 from runbooks.spec import ComplianceSection, Duty, RunbookSpec
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.compliance import checks
+from tasks.compliance.metrics import AuditScope, ComplianceMetrics, ComplianceReport
 from tasks.compliance.notify import send_summary
 from tasks.compliance.pii import Detector
 from tasks.compliance.report import build_report, check_rows, write_evidence_pack
@@ -118,18 +118,19 @@ def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame,
     ]
 
 
-def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) -> dict[str, Any]:
+def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) -> AuditScope:
     """What the evidence pack says was audited."""
-    return {"system": spec.system, "owner": spec.owner.name, "log": spec.source.table or spec.source.path,
-            "window": coverage.window.label(), "days_audited": coverage.label(), "rows": rows,
-            "text_fields": ", ".join(spec.source.columns.text_fields),
-            "regulation": (spec.compliance.regulation if spec.compliance else None) or "-", "flow_run_id": flow_run_id}
+    return AuditScope(system=spec.system, owner=spec.owner.name, log=spec.source.table or spec.source.path,
+                      window=coverage.window.label(), days_audited=coverage.label(), rows=rows,
+                      text_fields=", ".join(spec.source.columns.text_fields),
+                      regulation=(spec.compliance.regulation if spec.compliance else None) or "-",
+                      flow_run_id=flow_run_id)
 
 
 
 
 @flow(name="compliance-audit", flow_run_name=run_namer("compliance", "last-7-days"), **failure_hooks(Duty.compliance))
-def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> ComplianceReport:
     """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.compliance, runbooks)
@@ -137,7 +138,7 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     audited = Window.parse(window) if window else last_week(now)
     coverage = cover(audited, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: nothing sealed, stored, alerted or sent
-        report = not_judged(system, Duty.compliance, coverage.window, coverage.reason)
+        report = not_judged(system, Duty.compliance, coverage.window, coverage.reason, ComplianceMetrics())
         logger.info("%s compliance %s: %s", system, audited.label(), report.headline)
         return report
     covered = coverage.covered

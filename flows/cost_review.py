@@ -18,11 +18,12 @@ from prefect import flow, get_run_logger, task
 
 from runbooks.spec import Duty, RunbookSpec
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover
 from tasks.cost.data import load_aggregates
+from tasks.cost.metrics import CostMetrics, CostReport
 from tasks.cost.report import model_rows, top_lines, write_cost_report
 from tasks.cost.spend import Period
 from tasks.cost.verdict import review
@@ -42,7 +43,7 @@ def load_month(spec: RunbookSpec, coverage: Coverage, today: date) -> pd.DataFra
 
 
 @flow(name="cost-review", flow_run_name=run_namer("cost", "last-month"), **failure_hooks(Duty.cost))
-def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> CostReport:
     """Review one month (default: the previous calendar month, UTC) of the system's spend."""
     logger = get_run_logger()
     catalog, spec = load_duty(system, Duty.cost, runbooks)
@@ -51,7 +52,7 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     judged = Window.parse(window) if window else previous_month(today)
     coverage = cover(judged, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: no report file, no result, no alert, no Slack
-        report = not_judged(system, Duty.cost, coverage.window, coverage.reason)
+        report = not_judged(system, Duty.cost, coverage.window, coverage.reason, CostMetrics())
         logger.info("%s cost %s: %s", system, judged.label(), report.headline)
         return report
     aggregates = load_month(spec, coverage, today)

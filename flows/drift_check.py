@@ -18,13 +18,14 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from runbooks.spec import Duty, RunbookSpec
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
 from tasks.core.profiles import TableProfile
 from tasks.core.retry import RETRY
 from tasks.core.windows import Window, cover, midnight
 from tasks.drift.baseline import Baseline, create_baseline
+from tasks.drift.metrics import DriftMetrics, DriftReport
 from tasks.drift.data import WindowSummary, merge_all, monitored_columns, split, summarise
 from tasks.drift.report import column_rows, write_drift_report
 from tasks.drift.verdict import default_reference, insufficient_reference, judge, judged_days
@@ -98,7 +99,7 @@ def load_window(spec: RunbookSpec, window: Window, baseline: TableProfile) -> Wi
 
 
 @flow(name="drift-check", flow_run_name=run_namer("drift", "yesterday"), **failure_hooks(Duty.drift))
-def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DutyReport:
+def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> DriftReport:
     """Judge one window (default: yesterday, UTC) of the log against the system's baseline.
 
     Only the days the log covers are judged: a window before its first row, in the future or today is skipped
@@ -111,7 +112,7 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
     first = log_start(spec.source)
     coverage = cover(judged, first, now)
     if first is None or coverage.covered is None:
-        report = not_judged(system, Duty.drift, judged, coverage.reason)
+        report = not_judged(system, Duty.drift, judged, coverage.reason, DriftMetrics())
     else:
         baseline = load_baseline(spec, first, now)
         reference = baseline.window if baseline else default_reference(spec, first)

@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from runbooks.spec import GATE_METRICS, PromotionGate, RefreshSection
+from tasks.common.findings import DutyMetrics, DutyReport
 from tasks.metrics.classifier import ClassifierMetrics, classifier_metrics
 from tasks.refresh.data import LABEL
 
@@ -43,8 +44,9 @@ class GateVerdict(BaseModel):
     excused: list[str] = []  # regressions beyond tolerance that sampling noise explains
 
 
-class Comparison(BaseModel):
-    """Everything the owner sees before deciding; stored with the challenger's version."""
+class Comparison(DutyMetrics):
+    """Everything the owner sees before deciding; stored with the challenger's version, and the refresh
+    report's metrics (``RefreshMetrics``)."""
 
     champion_version: int
     challenger_version: int
@@ -55,6 +57,10 @@ class Comparison(BaseModel):
     golden_champion: ModelEvaluation | None = None
     golden_challenger: ModelEvaluation | None = None
     gate: GateVerdict
+
+
+RefreshMetrics = Comparison
+RefreshReport = DutyReport[Comparison]
 
 
 def evaluate(frame: pd.DataFrame, scores: np.ndarray, *, threshold: float, slices: list[str],
