@@ -16,10 +16,12 @@ from tasks.cost.data import aggregate_sql
 from tasks.cost.spend import Period
 from tasks.cost.verdict import review as review_cost
 from tasks.drift.data import summarise
+from tasks.drift.metrics import DriftMetrics
 from tasks.drift.verdict import (build_baseline, default_reference, insufficient_reference, judge, judged_days,
                                  monitored_columns)
 from tasks.io.outcomes import load_outcome_frame, outcomes_arrived_until
 from tasks.io.sources import first_timestamp, read_window
+from tasks.outcomes.metrics import OutcomeMetrics
 from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
 from tasks.outcomes.verdict import review as review_outcomes
 from tasks.outcomes.windows import plan_windows
@@ -30,7 +32,7 @@ def drift_report(spec: RunbookSpec, judged: Window, now: datetime) -> DutyReport
     first = first_timestamp(spec.source)
     coverage = cover(judged, first, now)
     if first is None or coverage.covered is None:
-        return not_judged(spec.system, Duty.drift, judged, coverage.reason)
+        return not_judged(spec.system, Duty.drift, judged, coverage.reason, DriftMetrics())
     reference = default_reference(spec, first)
     baseline = None
     if reference.end <= midnight(now):
@@ -47,7 +49,7 @@ def outcome_report(spec: RunbookSpec, window: Window, now: datetime, prior_strea
     first, arrived = first_timestamp(spec.source), outcomes_arrived_until(spec)
     coverage = cover(window, first, now)
     if coverage.covered is None:
-        return not_judged(spec.system, Duty.outcomes, window, coverage.reason)
+        return not_judged(spec.system, Duty.outcomes, window, coverage.reason, OutcomeMetrics())
     plan = plan_windows(spec, window, arrived, now, first)
     rows = load_outcome_frame(spec, plan.read)
     reference = rows_in(rows, plan.reference)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from runbooks.metrics import REPORTED_METRICS
 from runbooks.spec import RunbookSpec
 from tasks.outcomes.metrics import OutcomeReport
 from tasks.render.charts import lines
@@ -16,9 +17,6 @@ from tasks.store.database import open_store
 from tasks.store.models import CheckResult
 
 HISTORY_WINDOWS = 30
-_SHOWN = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc", "brier", "ece", "flag_rate",
-          "mae", "rmse", "bias", "resolution_rate", "escalation_rate", "failure_rate", "error_rate", "fallback_rate",
-          "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
 
 
 def _rounded(value: Any) -> Any:
@@ -30,7 +28,7 @@ def segment_rows(report: OutcomeReport) -> list[dict[str, Any]]:
     rows = []
     for s in report.metrics.segments():
         row: dict[str, Any] = {"segment": s.name, "rows": s.rows, "labelled": s.labelled, "status": s.status}
-        row |= {k: _rounded(v) for k, v in s.metrics.items() if k in _SHOWN}
+        row |= {k: _rounded(v) for k, v in s.metrics.items() if k in REPORTED_METRICS}
         row |= {k: round(v, 2) for k, v in s.business.items() if not k.endswith("_per_day")}
         row |= {f"est_{k}": _rounded(v) for k, v in s.estimated.items() if not k.endswith("_per_day")}
         row["note"] = s.note
@@ -78,7 +76,7 @@ def trend_sections(report: OutcomeReport, spec: RunbookSpec) -> dict[str, str]:
     total = report.metrics.total
     limits = {r.metric: r.min if r.min is not None else r.max for r in spec.outcomes.sla if r.slice in (None, "total")}
     sections: dict[str, str] = {}
-    for metric in [m for m in (total.metrics if total else {}) if m in _SHOWN][:6]:
+    for metric in [m for m in (total.metrics if total else {}) if m in REPORTED_METRICS][:6]:
         series = {metric: _series(history, lambda m, k=metric: m["total"]["metrics"][k] if m.get("mature") else None)}
         if total and metric in total.estimated:
             series[f"{metric} (estimated)"] = _series(history, lambda m, k=metric: m["total"]["estimated"][k])

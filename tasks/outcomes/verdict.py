@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from runbooks.metrics import ESTIMATED_METRICS, HEADLINE_METRICS
 from runbooks.spec import Duty, OutcomesSection, RunbookSpec, SlaRule, SystemKind
 from tasks.common.findings import Finding
 from tasks.core.money import currency_symbol
@@ -19,18 +20,13 @@ from tasks.core.status import CheckStatus
 from tasks.core.windows import Window
 from tasks.metrics.outcome import wilson_interval
 from tasks.outcomes.metrics import Judgement, OutcomeMetrics, OutcomeReference, OutcomeReport
-from tasks.outcomes.segments import ESTIMATED_METRICS, Segment, SegmentStatus, measure_segment
+from tasks.outcomes.segments import Segment, SegmentStatus, measure_segment
 from tasks.outcomes.windows import Maturity, OutcomePlan
 
 PROBABILITY = "_probability"
 TOTAL = "total"
 SUSTAINED = "sustained-breach"  # the finding a breach sustained over ``sustained_windows`` raises: refresh
 BREACH = "sla:"  # the key prefix of one SLA breach's finding (``sla:metric:segment``)
-HEADLINE_METRICS = {
-    SystemKind.classifier: ("recall", "false_positive_rate", "roc_auc"),
-    SystemKind.regressor: ("mae", "rmse", "bias"),
-    SystemKind.llm_app: ("resolution_rate", "escalation_rate", "latency_p95_ms"),
-}
 
 
 def measure_all(spec: RunbookSpec, rows: pd.DataFrame, days: float) -> tuple[Segment, list[Segment]]:

@@ -44,7 +44,7 @@ def test_a_window_straddling_the_first_row_is_judged_on_its_covered_days_only() 
     coverage = cover(window, FIRST + timedelta(hours=5), now=FIRST + timedelta(days=20))
     current = summarise(frame(4, 20, seed=1), SPEC, profile)
     report = judge(SPEC, window, profile, by_weekday, current, 1, coverage)
-    assert report.metrics["expected_rows"] == 80.0  # 4 covered days of 20, not 7
+    assert report.metrics.expected_rows == 80.0  # 4 covered days of 20, not 7
     assert "volume" not in {f.key for f in report.findings}
     assert report.coverage == "2026-03-01..2026-03-04" and report.window == window
     assert report.headline.endswith("partial window: judged on 2026-03-01..2026-03-04 only (4 of 7 days)")
@@ -133,7 +133,7 @@ def test_drift_on_generated_logs_and_windows(log, days: tuple[date, date], now: 
         assert report.coverage and "partial window" in report.headline
     if report.coverage:  # partial because of the log's life, or of the reference period it must not overlap
         assert f"partial window: judged on {report.coverage} only" in report.headline
-    assert report.status != "healthy" or report.metrics.get("rows", 0) >= spec.drift.min_rows
+    assert report.status != "healthy" or report.metrics.rows >= spec.drift.min_rows
 
 
 def test_edge_windows_through_the_flow_alert_no_one(prefect_api, demo_home) -> None:
