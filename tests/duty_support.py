@@ -6,6 +6,7 @@ Shared by the window tests and the golden reports (tests/common/test_golden_repo
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pandas as pd
 
@@ -25,6 +26,18 @@ from tasks.outcomes.metrics import OutcomeMetrics
 from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
 from tasks.outcomes.verdict import review as review_outcomes
 from tasks.outcomes.windows import plan_windows
+
+
+VOLATILE = {"report_path", "flow_run_id", "alerts"}  # what differs from one run to the next
+
+
+def scrubbed(data: Any) -> Any:
+    """A report's JSON without ids, run ids and paths."""
+    if isinstance(data, dict):
+        return {k: scrubbed(v) for k, v in data.items() if k not in VOLATILE}
+    if isinstance(data, list):
+        return [scrubbed(v) for v in data]
+    return data
 
 
 def drift_report(spec: RunbookSpec, judged: Window, now: datetime) -> DutyReport:

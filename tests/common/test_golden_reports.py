@@ -16,25 +16,13 @@ from typing import Any
 import pytest
 
 from conftest import DEMO_END
-from duty_support import compliance_report, cost_report, drift_report, outcome_report, refresh_metrics
+from duty_support import compliance_report, cost_report, drift_report, outcome_report, refresh_metrics, scrubbed
 from runbooks.loader import default_runbooks_dir, load_catalog
 from tasks.core.windows import Window
 
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden_reports"
 NOW = datetime.combine(DEMO_END + timedelta(days=1), time(9), UTC)
 SHIFT = "2026-10-23"
-VOLATILE = {"report_path", "flow_run_id", "alerts"}
-
-
-def scrubbed(data: Any) -> Any:
-    """The report's JSON without ids, run ids and paths (what differs from one run to the next)."""
-    if isinstance(data, dict):
-        return {k: scrubbed(v) for k, v in data.items() if k not in VOLATILE}
-    if isinstance(data, list):
-        return [scrubbed(v) for v in data]
-    return data
-
-
 def reports() -> dict[str, Any]:
     catalog = load_catalog(default_runbooks_dir())
     fraud, support = catalog.get("fraud-scoring"), catalog.get("support-assistant")
