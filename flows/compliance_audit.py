@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -27,6 +26,7 @@ from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, 
 from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.compliance import checks
+from tasks.compliance.metrics import AuditScope, ComplianceMetrics
 from tasks.compliance.notify import send_summary
 from tasks.compliance.pii import Detector
 from tasks.compliance.report import build_report, check_rows, write_evidence_pack
@@ -137,12 +137,13 @@ def approved_policy(spec: RunbookSpec) -> ComplianceSection:
                                                                                    if p not in listed)]})
 
 
-def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) -> dict[str, Any]:
+def scope(spec: RunbookSpec, coverage: Coverage, rows: int, flow_run_id: str) -> AuditScope:
     """What the evidence pack says was audited."""
-    return {"system": spec.system, "owner": spec.owner.name, "log": spec.source.table or spec.source.path,
-            "window": coverage.window.label(), "days_audited": coverage.label(), "rows": rows,
-            "text_fields": ", ".join(spec.source.columns.text_fields),
-            "regulation": (spec.compliance.regulation if spec.compliance else None) or "-", "flow_run_id": flow_run_id}
+    return AuditScope(system=spec.system, owner=spec.owner.name, log=spec.source.table or spec.source.path,
+                      window=coverage.window.label(), days_audited=coverage.label(), rows=rows,
+                      text_fields=", ".join(spec.source.columns.text_fields),
+                      regulation=(spec.compliance.regulation if spec.compliance else None) or "-",
+                      flow_run_id=flow_run_id)
 
 
 
@@ -162,7 +163,7 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     audited = Window.parse(window) if window else default_window(spec, now)[0]
     coverage = cover(audited, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: nothing sealed, stored, alerted or sent
-        report = not_judged(system, Duty.compliance, coverage.window, coverage.reason)
+        report = not_judged(system, Duty.compliance, coverage.window, coverage.reason, ComplianceMetrics())
         logger.info("%s compliance %s: %s", system, audited.label(), report.headline)
         return final_state(report)
     covered = coverage.covered

@@ -24,6 +24,7 @@ from tasks.common.publish import publish
 from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover
 from tasks.cost.data import load_aggregates
+from tasks.cost.metrics import CostMetrics
 from tasks.cost.report import model_rows, top_lines, write_cost_report
 from tasks.cost.spend import Period
 from tasks.cost.verdict import review
@@ -57,7 +58,7 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     judged = Window.parse(window) if window else default_window(spec, now)[0]
     coverage = cover(judged, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: no report file, no result, no alert, no Slack
-        report = not_judged(system, Duty.cost, coverage.window, coverage.reason)
+        report = not_judged(system, Duty.cost, coverage.window, coverage.reason, CostMetrics())
         logger.info("%s cost %s: %s", system, judged.label(), report.headline)
         return final_state(report)
     aggregates = load_month(spec, coverage, today)

@@ -26,6 +26,7 @@ from tasks.core.profiles import TableProfile
 from tasks.core.retry import RETRY
 from tasks.core.windows import Window, cover, midnight
 from tasks.drift.baseline import Baseline, create_baseline
+from tasks.drift.metrics import DriftMetrics
 from tasks.drift.data import WindowSummary, merge_all, monitored_columns, split, summarise
 from tasks.drift.report import column_rows, write_drift_report
 from tasks.drift.verdict import default_reference, insufficient_reference, judge, judged_days
@@ -117,7 +118,7 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
     first = log_start(spec.source)
     coverage = cover(judged, first, now)
     if first is None or coverage.covered is None:
-        report = not_judged(system, Duty.drift, judged, coverage.reason)
+        report = not_judged(system, Duty.drift, judged, coverage.reason, DriftMetrics())
     else:
         baseline = load_baseline(spec, first, now)
         reference = baseline.window if baseline else default_reference(spec, first)

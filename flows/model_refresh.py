@@ -31,7 +31,7 @@ from prefect.states import Completed, State
 from runbooks.spec import Duty, RefreshSection, RunbookSpec, SystemKind
 from tasks.approvals.workflow import CACHED, Decision, ask, await_decision
 from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, Finding, not_judged
+from tasks.common.findings import Finding, not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import StewardError
 from tasks.core.retry import RETRY
@@ -40,7 +40,7 @@ from tasks.core.windows import Window, cover
 from tasks.io.sources import read_window
 from tasks.refresh.artifacts import LOGGED, code_version, fingerprint, load_trainer, predict, save_model
 from tasks.refresh.data import LABEL, read_labelled
-from tasks.refresh.evaluate import Comparison, judge_versions, metric_rows
+from tasks.refresh.evaluate import Comparison, RefreshReport, judge_versions, metric_rows
 from tasks.refresh.report import Outcome, approval_blocks, headline, write_refresh_report
 from tasks.render.links import run_url
 from tasks.store.database import open_store
@@ -247,10 +247,10 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
     challenger = train_challenger(spec, section, training)
     comparison = compare(spec, section, holdout, training, champion, challenger)
     metric = section.gate.metric
-    report = DutyReport(system=system, duty="refresh", window_start=holdout.start, window_end=holdout.end,
-                        status=CheckStatus.healthy, headline=headline(comparison, metric),
-                        metrics=comparison.model_dump(mode="json"), flow_run_id=str(flow_run.id),
-                        report_path=write_refresh_report(system, holdout, training, comparison, metric))
+    report = RefreshReport(system=system, duty="refresh", window_start=holdout.start, window_end=holdout.end,
+                           status=CheckStatus.healthy, headline=headline(comparison, metric),
+                           metrics=comparison, flow_run_id=str(flow_run.id),
+                           report_path=write_refresh_report(system, holdout, training, comparison, metric))
     if not comparison.gate.passed:
         report = report.model_copy(update={"status": CheckStatus.attention, "findings": [Finding(
             key="gate", severity="warning", title=f"v{challenger} not promoted: the gate failed",
@@ -283,7 +283,7 @@ def _person(spec: RunbookSpec, slack_user_id: str | None) -> str:
     return people.get(slack_user_id or "", slack_user_id or "unknown")
 
 
-def _finish(report: DutyReport, comparison: Comparison, catalog: Any, state_name: str) -> State:
+def _finish(report: RefreshReport, comparison: Comparison, catalog: Any, state_name: str) -> State:
     report = publish(report, report.report_path, metric_rows(comparison.champion, comparison.challenger))
     report = settle(report, catalog)
     get_run_logger().info("%s refresh: %s", report.system, report.headline)

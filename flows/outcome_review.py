@@ -21,7 +21,7 @@ from prefect.states import State
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
 from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
-from tasks.common.findings import DutyReport, not_judged
+from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
 from tasks.core.retry import RETRY
@@ -29,7 +29,8 @@ from tasks.core.windows import Window, cover
 from tasks.io.outcomes import load_outcome_frame, outcomes_arrived_until
 from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
 from tasks.outcomes.report import judgement_rows, segment_rows, write_outcome_report
-from tasks.outcomes.verdict import review
+from tasks.outcomes.metrics import OutcomeMetrics, OutcomeReport
+from tasks.outcomes.verdict import BREACH, SUSTAINED, review
 from tasks.outcomes.windows import default_windows, plan_windows, prior_streak, stored_estimate
 from tasks.store.database import open_store
 
@@ -47,7 +48,7 @@ def outcomes_until(spec: RunbookSpec) -> datetime | None:
 
 
 @task
-def request_refresh(spec: RunbookSpec, report: DutyReport) -> str:
+def request_refresh(spec: RunbookSpec, report: OutcomeReport) -> str:
     """Start the system's refresh deployment if one exists, else record a recommendation; once per breach."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
@@ -55,10 +56,11 @@ def request_refresh(spec: RunbookSpec, report: DutyReport) -> str:
 
     from tasks.store.refresh_requests import record_request, request_since
 
-    streak = int(report.metrics["streak"])
+    streak = report.metrics.streak
     since = report.window_end - timedelta(days=streak)
-    breaches = [j for j in report.metrics["judgements"] if j["verdict"] == "breached"]
-    reason = f"SLA breached {streak} windows in a row: " + "; ".join(f.title for f in report.findings[1:4])
+    breaches = [j.model_dump(mode="json") for j in report.metrics.breaches()]
+    worst = [f.title for f in report.findings if f.key.startswith(BREACH)][:3]
+    reason = f"SLA breached {streak} windows in a row: " + "; ".join(worst)
     with open_store().session() as session:
         if earlier := request_since(session, spec.system, since):
             return f"refresh already requested for the window ending {earlier.window_end:%Y-%m-%d} ({earlier.action})"
@@ -82,14 +84,14 @@ def request_refresh(spec: RunbookSpec, report: DutyReport) -> str:
 
 
 def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: datetime | None,
-                  first_row: datetime | None) -> DutyReport:
+                  first_row: datetime | None) -> OutcomeReport:
     """Review, publish and settle one window; the flow's body, once per window. A window the log does not
     cover (before its first row, in the future, today) is skipped with the reason, and alerts no one."""
     assert spec.outcomes is not None
     now = datetime.now(UTC)
     coverage = cover(window, first_row, now)
     if coverage.covered is None:
-        return settle(not_judged(spec.system, Duty.outcomes, window, coverage.reason)
+        return settle(not_judged(spec.system, Duty.outcomes, window, coverage.reason, OutcomeMetrics())
                       .model_copy(update={"flow_run_id": flow_run.id}), catalog)
     plan = plan_windows(spec, window, arrived, now, first_row)
     rows = load_rows(spec, plan.read)
@@ -102,9 +104,10 @@ def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: 
     get_run_logger().info("%s: %s decisions in %s (%s)", spec.system, len(current), plan.span.label(),
                           "mature" if plan.maturity.mature else f"labels mature on {plan.maturity.mature_on}")
     report = review(spec, plan, current, reference, streak, estimate)
-    if any(f.key == "sustained-breach" for f in report.findings):
-        sustained = report.findings[0].model_copy(update={"detail": request_refresh(spec, report)})
-        report = report.model_copy(update={"findings": [sustained, *report.findings[1:]]})
+    if any(f.key == SUSTAINED for f in report.findings):
+        requested = request_refresh(spec, report)
+        report = report.model_copy(update={"findings": [
+            f.model_copy(update={"detail": requested}) if f.key == SUSTAINED else f for f in report.findings]})
     checks = "\n".join(f"| {r['segment']} | {r['metric']} | {r['bound']} {r['limit']} | {r['value']} | {r['verdict']} |"
                        for r in judgement_rows(report))
     report = publish(report, write_outcome_report(report, spec), segment_rows(report),

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from runbooks.metrics import CELLS, MODEL_METRICS, PER_DAY
+from runbooks.metrics import CELLS, GATE_METRICS, MODEL_METRICS, PER_DAY
 
 SLACK_ID = r"^[UW][A-Z0-9]{2,}$"
 SLACK_CHANNEL = r"^(#[a-z0-9._-]+|[CG][A-Z0-9]{2,})$"
@@ -404,9 +404,6 @@ class ComplianceSection(DutySection):
         if self.retention_days and self.min_retention_days and self.min_retention_days > self.retention_days:
             raise ValueError("min_retention_days is longer than retention_days")
         return self
-
-
-GATE_METRICS = {"pr_auc": 1, "roc_auc": 1, "recall": 1, "precision": 1, "false_positive_rate": -1, "brier": -1, "ece": -1}
 
 
 class PromotionGate(Strict):

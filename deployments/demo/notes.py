@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from runbooks.spec import Duty
 from tasks.common.findings import DutyReport
+from tasks.outcomes.metrics import OutcomeReport
+from tasks.outcomes.verdict import SUSTAINED
 
 # The findings that answer "where did the money go": what the demo shows against its injected incidents.
 STORY_FINDINGS = ("prompt-bloat", "anomalous-days", "costly-model-on-easy")
@@ -21,21 +23,20 @@ def cost_notes(reports: list[DutyReport]) -> list[str]:
     return lines
 
 
-def outcome_notes(reports: list[DutyReport]) -> list[str]:
+def outcome_notes(reports: list[OutcomeReport]) -> list[str]:
     """The outcome story across the demo's windows: first slice-only breach, refresh request, estimator error."""
     lines = []
     for r in sorted(reports, key=lambda r: r.window_end):
-        judged = r.metrics.get("judgements", [])
-        breached = {j["segment"] for j in judged if j["verdict"] == "breached"}
+        breached = {j.segment for j in r.metrics.breaches()}
         if breached and "total" not in breached:
             lines.append(f"{r.window.label()}: breach on {', '.join(sorted(breached))} while the total holds"
                          + _auc_change(r) + ": "
                          + "; ".join(f.title + (f" — {f.detail}" if f.detail else "") for f in r.findings))
             break
     lines += [f"{r.window.label()}: {f.title}: {f.detail}" for r in reports for f in r.findings
-              if f.key == "sustained-breach"]
-    errors = [(r.window.label(), r.metrics["estimate_error"]["roc_auc"]) for r in reports
-              if "roc_auc" in (r.metrics.get("estimate_error") or {})]
+              if f.key == SUSTAINED]
+    errors = [(r.window.label(), r.metrics.estimate_error["roc_auc"]) for r in reports
+              if r.metrics.estimate_error and "roc_auc" in r.metrics.estimate_error]
     if errors:
         worst = max(errors, key=lambda e: abs(e[1]))
         lines.append(f"label-free ROC AUC estimate vs realised on {len(errors)} mature windows: "
@@ -43,9 +44,10 @@ def outcome_notes(reports: list[DutyReport]) -> list[str]:
     return lines
 
 
-def _auc_change(report: DutyReport) -> str:
-    now = (report.metrics.get("total") or {}).get("metrics", {}).get("roc_auc")
-    before = ((report.metrics.get("reference") or {}).get("total") or {}).get("metrics", {}).get("roc_auc")
+def _auc_change(report: OutcomeReport) -> str:
+    total, reference = report.metrics.total, report.metrics.reference
+    now = total.metrics.get("roc_auc") if total else None
+    before = reference.total.metrics.get("roc_auc") if reference else None
     if now is None or before is None:
         return ""
     return f" (headline ROC AUC {now:.3f}, {now - before:+.4f} vs the reference period)".replace("-", "−")

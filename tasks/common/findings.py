@@ -6,9 +6,9 @@ Plain pydantic models with no Prefect import, so pure verdict code and the CLI s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from runbooks.spec import Duty
 from tasks.core.status import CheckStatus
@@ -35,8 +35,28 @@ class AlertRef(BaseModel):
     delivery: str
 
 
-class DutyReport(BaseModel):
-    """The JSON output of every duty run (``steward run ... --format json``)."""
+class DutyMetrics(BaseModel):
+    """What a duty measured: each duty's model (``DriftMetrics``, ``OutcomeMetrics``, ...) subclasses this.
+
+    A verdict fills only the fields it reached (an insufficient-data drift report names its reference and no
+    columns), so the JSON holds the fields that were set and no others: ``{}`` for a window not judged, and
+    exactly the keys an older version stored. Fields read back from stored results default, so old rows load.
+    """
+
+    @model_serializer(mode="wrap")
+    def _measured_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
+
+
+M = TypeVar("M", bound=DutyMetrics)
+
+
+class DutyReport(BaseModel, Generic[M]):
+    """The JSON output of every duty run (``steward run ... --format json``).
+
+    Generic in its metrics so readers get attributes (``DutyReport[DriftMetrics]``, aliased ``DriftReport``
+    in the duty's package) while this module, below the duties, knows only the base.
+    """
 
     system: str
     duty: Duty
@@ -45,7 +65,7 @@ class DutyReport(BaseModel):
     status: CheckStatus
     headline: str
     findings: list[Finding] = []
-    metrics: dict[str, Any] = {}
+    metrics: M = Field(default_factory=DutyMetrics)  # type: ignore[assignment]
     coverage: str | None = None  # ``first..last`` of the days judged when the log covers only part of the window
     judged: bool = True  # False when the window held too little data to judge its substance (volume aside)
     report_path: str | None = None
@@ -64,20 +84,23 @@ class DutyReport(BaseModel):
     def needs_attention(self) -> bool:
         return self.status in (CheckStatus.attention, CheckStatus.failed, CheckStatus.no_data)
 
-    def covering(self, coverage: Coverage) -> DutyReport:
+    def covering(self, coverage: Coverage) -> DutyReport[M]:
         """This report, saying which days it was judged on when the log covers only some of them."""
         if not coverage.partial:
             return self
         return self.model_copy(update={"coverage": coverage.label(), "headline": f"{self.headline} — {coverage.note()}"})
 
 
-def not_judged(system: str, duty: Duty, window: Window, reason: str | None) -> DutyReport:
+def not_judged(system: str, duty: Duty, window: Window, reason: str | None,
+               metrics: M | None = None) -> DutyReport[M]:
     """A window the log cannot speak for (before its first row, in the future, today): skipped, with the reason.
 
-    No finding, so no alert: a day that has not happened (or predates the system) is no incident.
+    No finding, so no alert: a day that has not happened (or predates the system) is no incident. ``metrics``
+    (the duty's model, nothing set: ``{}`` in the JSON) lets the duty's readers use attributes on every report.
     """
     return DutyReport(system=system, duty=duty, window_start=window.start, window_end=window.end,
-                      status=CheckStatus.skipped, headline=f"Not judged: {reason}")
+                      status=CheckStatus.skipped, headline=f"Not judged: {reason}",
+                      metrics=metrics if metrics is not None else DutyMetrics())
 
 
 def cap_findings(findings: list[Finding], limit: int = 20) -> list[Finding]:

@@ -1,3 +1,3 @@
-"""The monthly cost review: data (aggregates), pricing, spend, savings, verdict, report."""
+"""The monthly cost review: data (aggregates), pricing, spend, savings, metrics (the report's typed metrics), verdict, report."""
 
-__all__ = ["data", "pricing", "report", "savings", "spend", "verdict"]
+__all__ = ["data", "metrics", "pricing", "report", "savings", "spend", "verdict"]

@@ -17,10 +17,11 @@ from typing import Any
 import pandas as pd
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.findings import DutyReport, Finding, cap_findings, not_judged
+from tasks.common.findings import Finding, cap_findings, not_judged
 from tasks.core.money import money
 from tasks.core.status import CheckStatus
 from tasks.core.windows import Coverage
+from tasks.cost.metrics import CostMetrics, CostReport, DaySpend
 from tasks.cost.savings import Recommendation, caching, easy_on_costly, prompt_bloat
 from tasks.cost.spend import Anomaly, Budget, Period, anomalies, budget, daily, priced, prices_for
 
@@ -187,12 +188,12 @@ def _headline(spend: Budget, unpriced_calls: int, period: Period, recommendation
     return text + (f" ({coverage.note()})" if coverage.partial else "")
 
 
-def review(spec: RunbookSpec, coverage: Coverage, agg: pd.DataFrame, today: date) -> DutyReport:
+def review(spec: RunbookSpec, coverage: Coverage, agg: pd.DataFrame, today: date) -> CostReport:
     """Judge the days of ``coverage.window`` that the log covers, from aggregates that also cover
     ``Period.read_range`` before them; a window the log does not cover at all is skipped with the reason."""
     assert spec.cost is not None
     if coverage.covered is None:
-        return not_judged(spec.system, Duty.cost, coverage.window, coverage.reason)
+        return not_judged(spec.system, Duty.cost, coverage.window, coverage.reason, CostMetrics())
     cost, currency, window = spec.cost, spec.cost.currency, coverage.window
     period = Period.covering(coverage, today)
     prices = prices_for(sorted(agg["model"].unique()), spec, datetime.combine(period.first, time(), UTC))
@@ -203,10 +204,10 @@ def review(spec: RunbookSpec, coverage: Coverage, agg: pd.DataFrame, today: date
                 coverage=coverage.label() if coverage.partial else None)
     if current.empty:
         note = f" ({coverage.note()})" if coverage.partial else ""
-        return DutyReport(**base, status=CheckStatus.no_data,
+        return CostReport(**base, status=CheckStatus.no_data,
                           headline=f"No calls logged from {period.first} to {period.observed_last}, inside the "
                                    f"log's life: nothing to review{note}",
-                          metrics={"calls": 0, "spend": 0.0, "month_to_date": period.month_to_date})
+                          metrics=CostMetrics(calls=0, spend=0.0, month_to_date=period.month_to_date))
 
     found, series = anomalies(daily(groups, period.history_first, period.observed_last), period.first, cost.anomaly_z)
     spend = budget(series, period, cost.monthly_budget, cost.forecast_trailing_days,
@@ -224,28 +225,28 @@ def review(spec: RunbookSpec, coverage: Coverage, agg: pd.DataFrame, today: date
     unpriced_calls = int(current["unpriced_calls"].sum())
     untokened_calls = int(current["untokened_calls"].sum())
     omitted: dict[str, int] = {}
-    metrics = {
-        "currency": currency, "month_to_date": period.month_to_date, "observed_last_day": str(period.observed_last),
-        "judged_days": (period.observed_last - period.first).days + 1, "budget_share": round(period.budget_share(), 4),
-        "calls": int(current["calls"].sum()), "spend": round(spend.spend, 4), "unpriced_calls": unpriced_calls,
-        "calls_without_tokens": int((current["calls"] - current["token_calls"]).sum()),
-        "calls_of_unknown_cost": untokened_calls,
-        "budget": spend.budget, "forecast": spend.forecast, "run_rate_per_day": spend.run_rate_per_day,
-        "cost_per_success": _ratio(spend.spend, current["successes"].sum()),
-        "prices": {m: (p.model_dump() if p else None) for m, p in prices.items()},
-        "by_model": _top(breakdown(current, "model"), "cost", "by_model", omitted),
-        "by_route": _top(breakdown(current, "route"), "cost", "by_route", omitted),
-        "by_day": [{"day": str(d), "calls": None if pd.isna(r["calls"]) else int(r["calls"]),
-                    "cost": None if pd.isna(r["cost"]) else round(r["cost"], 4),
-                    "expected_cost": None if pd.isna(r["expected_cost"]) else round(r["expected_cost"], 4),
-                    "robust_z": None if pd.isna(r["z"]) else round(r["z"], 2)} for d, r in series.iterrows()],
-        "tokens_month_over_month": tokens_month_over_month(current, previous),
-        "caching": _top(cache_rows, "missed_saving", "caching", omitted), "easy_routes_on_costliest_model": shares,
-        "recommendations": _top([r.model_dump() for r in recommendations], "monthly_saving", "recommendations", omitted),
-        "rows_omitted": omitted,  # filled by the _top calls above
-    }
+    metrics = CostMetrics(
+        currency=currency, month_to_date=period.month_to_date, observed_last_day=str(period.observed_last),
+        judged_days=(period.observed_last - period.first).days + 1, budget_share=round(period.budget_share(), 4),
+        calls=int(current["calls"].sum()), spend=round(spend.spend, 4), unpriced_calls=unpriced_calls,
+        calls_without_tokens=int((current["calls"] - current["token_calls"]).sum()),
+        calls_of_unknown_cost=untokened_calls,
+        budget=spend.budget, forecast=spend.forecast, run_rate_per_day=spend.run_rate_per_day,
+        cost_per_success=_ratio(spend.spend, current["successes"].sum()),
+        prices=prices,
+        by_model=_top(breakdown(current, "model"), "cost", "by_model", omitted),
+        by_route=_top(breakdown(current, "route"), "cost", "by_route", omitted),
+        by_day=[DaySpend(day=str(d), calls=None if pd.isna(r["calls"]) else int(r["calls"]),
+                         cost=None if pd.isna(r["cost"]) else round(r["cost"], 4),
+                         expected_cost=None if pd.isna(r["expected_cost"]) else round(r["expected_cost"], 4),
+                         robust_z=None if pd.isna(r["z"]) else round(r["z"], 2)) for d, r in series.iterrows()],
+        tokens_month_over_month=tokens_month_over_month(current, previous),
+        caching=_top(cache_rows, "missed_saving", "caching", omitted), easy_routes_on_costliest_model=shares,
+        recommendations=_top([r.model_dump() for r in recommendations], "monthly_saving", "recommendations", omitted),
+        rows_omitted=omitted,  # filled by the _top calls above
+    )
     alerting = any(f.severity != "info" for f in findings)
-    return DutyReport(**base, status=CheckStatus.attention if alerting else CheckStatus.healthy,
+    return CostReport(**base, status=CheckStatus.attention if alerting else CheckStatus.healthy,
                       headline=_headline(spend, unpriced_calls + untokened_calls, period, recommendations, currency,
                                          coverage),
                       findings=findings, metrics=metrics)

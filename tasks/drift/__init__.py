@@ -1,3 +1,3 @@
-"""The nightly drift check: data (window evidence), stats, verdict, report, baseline."""
+"""The nightly drift check: data (window evidence), stats, metrics (the report's typed metrics), verdict, report, baseline."""
 
-__all__ = ["baseline", "data", "report", "stats", "verdict"]
+__all__ = ["baseline", "data", "metrics", "report", "stats", "verdict"]

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.findings import DutyReport, Finding, cap_findings
+from tasks.common.findings import Finding, cap_findings
 from tasks.core.profiles import TableProfile, profile_table
 from tasks.core.status import CheckStatus
 from tasks.core.windows import Coverage, Window
 from tasks.drift.data import WindowSummary, monitored_columns, prediction_columns
+from tasks.drift.metrics import DriftMetrics, DriftReport
 from tasks.drift.stats import ColumnDrift, compare_profiles
 
 
@@ -111,11 +112,11 @@ def judged_days(spec: RunbookSpec, coverage: Coverage, reference: Window, refere
     return coverage.model_copy(update={"covered": None, "reason": reason})
 
 
-def insufficient_reference(spec: RunbookSpec, days: Coverage, reference: Window) -> DutyReport:
+def insufficient_reference(spec: RunbookSpec, days: Coverage, reference: Window) -> DriftReport:
     """The report for a window ``judged_days`` left nothing of: insufficient data, never 'drifted'."""
-    return DutyReport(system=spec.system, duty=Duty.drift, window_start=days.window.start, window_end=days.window.end,
-                      status=CheckStatus.skipped, headline=f"insufficient data: {days.reason}",
-                      metrics={"reference": reference.label()})
+    return DriftReport(system=spec.system, duty=Duty.drift, window_start=days.window.start, window_end=days.window.end,
+                       status=CheckStatus.skipped, headline=f"insufficient data: {days.reason}",
+                       metrics=DriftMetrics(reference=reference.label()))
 
 
 HEADLINE_COLUMNS = 5
@@ -130,7 +131,7 @@ def _impact(finding: Finding) -> float:
 def judge(
     spec: RunbookSpec, window: Window, baseline: TableProfile, by_weekday: dict[str, float], current: WindowSummary,
     baseline_version: int, coverage: Coverage | None = None,
-) -> DutyReport:
+) -> DriftReport:
     """The verdict for one window (summarised whole or merged from partitions) against the stored baseline.
 
     ``coverage`` names the days of ``window`` the log covers (default: all of them); ``current`` holds those days
@@ -154,10 +155,10 @@ def judge(
         findings.append(Finding(key="quality:duplicate_ids", severity="warning",
                                 title=f"{duplicates:,} duplicate {spec.source.columns.request_id} values"))
     base = dict(system=spec.system, duty=Duty.drift, window_start=window.start, window_end=window.end)
-    metrics: dict = {"rows": rows, "expected_rows": round(expected, 1), "volume_ratio": round(ratio, 3),
-                     "duplicate_ids": duplicates, "baseline_version": baseline_version}
+    metrics = DriftMetrics(rows=rows, expected_rows=round(expected, 1), volume_ratio=round(ratio, 3),
+                           duplicate_ids=duplicates, baseline_version=baseline_version)
     if rows < policy.min_rows:
-        report = DutyReport(
+        report = DriftReport(
             **base, findings=findings, metrics=metrics, judged=False,
             status=CheckStatus.attention if findings else CheckStatus.no_data if rows == 0 else CheckStatus.skipped,
             headline=f"insufficient data: {rows:,} rows in {judged.label()} (min_rows {policy.min_rows})",
@@ -178,8 +179,9 @@ def judge(
                 else f"no drift in {len(columns)} monitored columns")
     if extra:
         headline += f"; {extra[0]}" + (f" (+{len(extra) - 1} more)" if len(extra) > 1 else "")
-    report = DutyReport(
+    metrics.columns = columns
+    report = DriftReport(
         **base, status=CheckStatus.attention if findings else CheckStatus.healthy, headline=headline,
-        findings=findings, metrics={**metrics, "columns": [c.model_dump() for c in columns]},
+        findings=findings, metrics=metrics,
     )
     return report.covering(coverage) if coverage else report

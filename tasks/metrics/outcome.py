@@ -12,9 +12,9 @@ from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict
 from scipy.stats import norm
 
+from runbooks.metrics import LATENCY_QUANTILES
 from tasks.metrics.classifier import MetricInputError
 
-LATENCY_QUANTILES = {"latency_p50_ms": 0.50, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
 
 
 class RegressionMetrics(BaseModel):

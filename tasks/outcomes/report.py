@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from runbooks.metrics import REPORTED_METRICS
 from runbooks.spec import RunbookSpec
-from tasks.common.findings import DutyReport
+from tasks.outcomes.metrics import OutcomeReport
 from tasks.core.money import money
 from tasks.metrics.outcome import wilson_interval
 from tasks.render.charts import Series, Unit, embed, trend
@@ -18,35 +19,31 @@ from tasks.store.database import open_store
 from tasks.store.models import CheckResult
 
 HISTORY_WINDOWS = 30
-_SHOWN = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc", "brier", "ece", "flag_rate",
-          "mae", "rmse", "bias", "resolution_rate", "escalation_rate", "failure_rate", "error_rate", "fallback_rate",
-          "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
 
 
 def _rounded(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) else value
 
 
-def segment_rows(report: DutyReport) -> list[dict[str, Any]]:
+def segment_rows(report: OutcomeReport) -> list[dict[str, Any]]:
     """One row per segment (total first): the Prefect table artifact and the report's slice table."""
-    segments = [report.metrics.get("total"), *report.metrics.get("slices", [])]
     rows = []
-    for s in filter(None, segments):
-        row = {"segment": s["name"], "rows": s["rows"], "labelled": s["labelled"], "status": s["status"]}
-        row |= {k: _rounded(v) for k, v in s["metrics"].items() if k in _SHOWN}
-        row |= {k: round(v, 2) for k, v in s["business"].items() if not k.endswith("_per_day")}
-        row |= {f"est_{k}": _rounded(v) for k, v in s["estimated"].items() if not k.endswith("_per_day")}
-        row["note"] = s["note"]
+    for s in report.metrics.segments():
+        row: dict[str, Any] = {"segment": s.name, "rows": s.rows, "labelled": s.labelled, "status": s.status}
+        row |= {k: _rounded(v) for k, v in s.metrics.items() if k in REPORTED_METRICS}
+        row |= {k: round(v, 2) for k, v in s.business.items() if not k.endswith("_per_day")}
+        row |= {f"est_{k}": _rounded(v) for k, v in s.estimated.items() if not k.endswith("_per_day")}
+        row["note"] = s.note
         rows.append(row)
     return rows
 
 
-def judgement_rows(report: DutyReport) -> list[dict[str, Any]]:
-    return [{k: _rounded(j[k]) for k in ("segment", "metric", "bound", "limit", "value", "low", "high", "verdict")}
-            for j in report.metrics.get("judgements", [])]
+def judgement_rows(report: OutcomeReport) -> list[dict[str, Any]]:
+    return [{k: _rounded(getattr(j, k)) for k in ("segment", "metric", "bound", "limit", "value", "low", "high", "verdict")}
+            for j in report.metrics.judgements]
 
 
-def _history(report: DutyReport) -> list[tuple[str, dict[str, Any]]]:
+def _history(report: OutcomeReport) -> list[tuple[str, dict[str, Any]]]:
     """(window start day, metrics) for up to 30 stored windows ending with this one, oldest first."""
     with open_store().session() as session:
         rows = session.scalars(
@@ -57,7 +54,7 @@ def _history(report: DutyReport) -> list[tuple[str, dict[str, Any]]]:
             .limit(HISTORY_WINDOWS - 1)
         ).all()
     past = [(f"{r.window_start:%Y-%m-%d}", r.findings.get("metrics", {})) for r in reversed(rows)]
-    return [*past, (f"{report.window_start:%Y-%m-%d}", report.metrics)]
+    return [*past, (f"{report.window_start:%Y-%m-%d}", report.metrics.model_dump(mode="json"))]
 
 
 def _series(history: list[tuple[str, dict[str, Any]]], pick: Callable[[dict[str, Any]], float | None]) -> list[float | None]:
@@ -99,17 +96,17 @@ def estimate_band(segment: dict[str, Any], metric: str, confidence: float) -> tu
     return wilson_interval(min(max(value, 0.0), 1.0), n, confidence) if n > 0 else (None, None)
 
 
-def trend_sections(report: DutyReport, spec: RunbookSpec) -> dict[str, str]:
+def trend_sections(report: OutcomeReport, spec: RunbookSpec) -> dict[str, str]:
     """Metric per window (realised solid, estimated dashed in its confidence band), business metrics in the
     owner's currency, and each SLA metric per slice; every chart on a date axis."""
     assert spec.outcomes is not None
     history = _history(report)
     days = [label for label, _ in history]
-    total = report.metrics.get("total") or {}
+    total = report.metrics.total.model_dump(mode="json") if report.metrics.total else {}
     currency = spec.outcomes.currency
     limits = {r.metric: r.min if r.min is not None else r.max for r in spec.outcomes.sla if r.slice in (None, "total")}
     sections: dict[str, str] = {}
-    for metric in [m for m in total.get("metrics", {}) if m in _SHOWN][:6]:
+    for metric in [m for m in total.get("metrics", {}) if m in REPORTED_METRICS][:6]:
         series = [Series(metric, days, _series(history, lambda m, k=metric: m["total"]["metrics"][k] if m.get("mature") else None))]
         if metric in total.get("estimated", {}):
             bands = [_band(m, metric, spec.outcomes.confidence) for _, m in history]
@@ -133,7 +130,7 @@ def trend_sections(report: DutyReport, spec: RunbookSpec) -> dict[str, str]:
     charted = {(r.metric, (r.slice or "").partition("=")[0]) for r in spec.outcomes.sla}
     for metric, column in sorted(charted):
         for col in [column] if column else spec.outcomes.slices:
-            names = [s["name"] for s in report.metrics.get("slices", []) if s["name"].startswith(f"{col}=")][:8]
+            names = [s.name for s in report.metrics.slices if s.name.startswith(f"{col}=")][:8]
             series = [Series(n, days, _series(history, lambda m, n=n, k=metric: _slice_value(m, n, k))) for n in names]
             bound = next((r.min if r.min is not None else r.max for r in spec.outcomes.sla
                           if r.metric == metric and (r.slice or col).partition("=")[0] == col), None)
@@ -169,13 +166,13 @@ def _cell(metric: str, value: Any, business: set[str], currency: str) -> Any:
     return f"{value:.2%}" if unit_of(metric) == "rate" else f"{value:,.4g}"
 
 
-def write_outcome_report(report: DutyReport, spec: RunbookSpec) -> Path:
+def write_outcome_report(report: OutcomeReport, spec: RunbookSpec) -> Path:
     assert spec.outcomes is not None
     currency = spec.outcomes.currency
     business = {b.name for b in spec.outcomes.business_metrics}
     sections = {"Findings": html_table([f.model_dump(include={"severity", "title", "detail"}) for f in report.findings],
                                        sort_by="severity")}
-    error = report.metrics.get("estimate_error")
+    error = report.metrics.estimate_error
     if error:
         sections["Label-free estimate versus realised (estimated − realised, percentage points)"] = html_table(
             [{k: f"{v * 100:+.2f} pp" for k, v in error.items()}])
@@ -184,9 +181,9 @@ def write_outcome_report(report: DutyReport, spec: RunbookSpec) -> Path:
         [{k: _cell(j["metric"], v, business, currency) if k in ("limit", "value", "low", "high") else v
           for k, v in j.items()} for j in judgement_rows(report)], sort_by="verdict")
     formats: dict[str, Kind] = {k: "money" for b in business for k in (b, f"est_{b}")}
-    formats |= {m: "percent" for m in _SHOWN if unit_of(m) == "rate"}
-    formats |= {f"est_{m}": "percent" for m in _SHOWN if unit_of(m) == "rate"}
-    sections[f"Segments (evaluation {report.metrics.get('evaluation')})"] = html_table(
+    formats |= {m: "percent" for m in REPORTED_METRICS if unit_of(m) == "rate"}
+    formats |= {f"est_{m}": "percent" for m in REPORTED_METRICS if unit_of(m) == "rate"}
+    sections[f"Segments (evaluation {report.metrics.evaluation})"] = html_table(
         segment_rows(report), formats=formats, currency=currency)
     return write_html_report(
         report_path(report.system, "outcomes", report.window.label()),

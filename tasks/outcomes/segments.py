@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from runbooks.metrics import ESTIMATED_METRICS
 from runbooks.spec import BusinessMetric, OutcomesSection, SystemKind
 from tasks.io.outcomes import ERROR, ESCALATED, FALLBACK, FLAGGED, KNOWN, LABEL, LATENCY, PREDICTION, RESOLVED, SCORE
 from tasks.metrics.classifier import classifier_metrics, expected_classifier_metrics
 from tasks.metrics.outcome import latency_quantiles, regression_metrics, share
 
 SegmentStatus = Literal["judged", "insufficient data", "no outcomes"]
-ESTIMATED_METRICS = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc")
 _NEEDS_POSITIVES = ("recall", "roc_auc", "pr_auc")
 _NEEDS_NEGATIVES = ("false_positive_rate", "roc_auc")
 

@@ -11,35 +11,22 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
+from runbooks.metrics import ESTIMATED_METRICS, HEADLINE_METRICS
 from runbooks.spec import Duty, OutcomesSection, RunbookSpec, SlaRule, SystemKind
-from tasks.common.findings import DutyReport, Finding
+from tasks.common.findings import Finding
 from tasks.core.money import currency_symbol
 from tasks.core.status import CheckStatus
 from tasks.core.windows import Window
 from tasks.metrics.outcome import wilson_interval
-from tasks.outcomes.segments import ESTIMATED_METRICS, Segment, SegmentStatus, measure_segment
+from tasks.outcomes.metrics import Judgement, OutcomeMetrics, OutcomeReference, OutcomeReport
+from tasks.outcomes.segments import Segment, SegmentStatus, measure_segment
 from tasks.outcomes.windows import Maturity, OutcomePlan
 
 PROBABILITY = "_probability"
 TOTAL = "total"
-HEADLINE_METRICS = {
-    SystemKind.classifier: ("recall", "false_positive_rate", "roc_auc"),
-    SystemKind.regressor: ("mae", "rmse", "bias"),
-    SystemKind.llm_app: ("resolution_rate", "escalation_rate", "latency_p95_ms"),
-}
-
-
-class Judgement(BaseModel):
-    metric: str
-    segment: str
-    bound: Literal["min", "max"]
-    limit: float
-    value: float | None
-    low: float | None = None
-    high: float | None = None
-    verdict: Literal["met", "breached", "insufficient data"]
+SUSTAINED = "sustained-breach"  # the finding a breach sustained over ``sustained_windows`` raises: refresh
+BREACH = "sla:"  # the key prefix of one SLA breach's finding (``sla:metric:segment``)
 
 
 def measure_all(spec: RunbookSpec, rows: pd.DataFrame, days: float) -> tuple[Segment, list[Segment]]:
@@ -95,7 +82,7 @@ def review(
     reference: pd.DataFrame | None = None,
     prior_streak: int = 0,
     stored_estimate: dict[str, float | None] | None = None,
-) -> DutyReport:
+) -> OutcomeReport:
     """Judge the plan's evaluation span; ``rows`` may carry calibrated probabilities, ``reference`` is the baseline."""
     assert spec.outcomes is not None
     section, span, maturity = spec.outcomes, plan.span, plan.maturity
@@ -107,18 +94,18 @@ def review(
         baseline = {s.name: s for s in (ref_total, *ref_slices) if s.status == "judged"}
     if stored_estimate:
         total.estimated = stored_estimate
-    metrics: dict[str, object] = {
-        "kind": spec.kind.value, "currency": section.currency, "evaluation": span.label(), "days": days,
-        **maturity.model_dump(mode="json"), "label_coverage": total.labelled / total.rows if total.rows else None,
-        "total": total.model_dump(), "slices": [s.model_dump() for s in slices],
-        "reference": {"window": plan.reference.label(), "total": baseline[TOTAL].model_dump()}
+    metrics = OutcomeMetrics(
+        kind=spec.kind.value, currency=section.currency, evaluation=span.label(), days=days,
+        **maturity.model_dump(), label_coverage=total.labelled / total.rows if total.rows else None,
+        total=total, slices=slices,
+        reference=OutcomeReference(window=plan.reference.label(), total=baseline[TOTAL])
         if TOTAL in baseline and plan.reference else None,
-        "judgements": [], "breached": False, "streak": 0,
-    }
+        judgements=[], breached=False, streak=0,
+    )
 
     def finish(headline: str, findings: list[Finding] | None = None,
-               status: CheckStatus = CheckStatus.skipped) -> DutyReport:
-        report = DutyReport(system=spec.system, duty=Duty.outcomes, window_start=plan.window.start,
+               status: CheckStatus = CheckStatus.skipped) -> OutcomeReport:
+        report = OutcomeReport(system=spec.system, duty=Duty.outcomes, window_start=plan.window.start,
                             window_end=plan.window.end, status=status, headline=headline, findings=findings or [],
                             metrics=metrics)
         return report.covering(plan.coverage) if plan.coverage else report
@@ -128,21 +115,21 @@ def review(
         return finish(f"No decisions in {span.label()}: nothing to review", status=CheckStatus.no_data)
     if not maturity.mature:
         return finish(*_immature(spec, total, slices, maturity, money))
-    share = metrics["label_coverage"]
-    assert isinstance(share, float)
+    share = metrics.label_coverage
+    assert share is not None
     if share < section.min_label_coverage:
         return finish(f"Outcomes missing: only {share:.0%} of {total.rows:,} decisions in {span.label()} have "
                      f"an outcome (runbook expects {section.min_label_coverage:.0%} once mature); not judged",
                      [Finding(key="outcomes-missing", severity="info", title="Outcomes have not arrived",
                               detail=f"{total.labelled:,} of {total.rows:,} decisions have an outcome")])
     if total.estimated:
-        metrics["estimate_error"] = {m: total.estimated[m] - total.metrics[m] for m in ESTIMATED_METRICS
-                                     if total.estimated.get(m) is not None and total.metrics.get(m) is not None}
+        metrics.estimate_error = {m: total.estimated[m] - total.metrics[m] for m in ESTIMATED_METRICS
+                                  if total.estimated.get(m) is not None and total.metrics.get(m) is not None}
     judgements = judge_rules(section.sla, [total, *slices], section.confidence)
     breaches = [j for j in judgements if j.verdict == "breached"]
-    metrics["judgements"] = [j.model_dump() for j in judgements]
-    metrics["breached"] = bool(breaches)
-    metrics["streak"] = prior_streak + 1 if breaches else 0
+    metrics.judgements = judgements
+    metrics.breached = bool(breaches)
+    metrics.streak = prior_streak + 1 if breaches else 0
     summary = _summary(spec.kind, total, baseline.get(TOTAL), days, money)
     if not breaches:
         judged = [j for j in judgements if j.verdict == "met"]
@@ -151,11 +138,11 @@ def review(
         return finish(f"SLA met ({len(judged)} checks on total and slices): {summary}", status=CheckStatus.healthy)
     worst = min(breaches, key=_severity_order)
     findings = [_breach_finding(j, [total, *slices], baseline, days, money, section.confidence) for j in breaches]
-    if metrics["streak"] >= section.sustained_windows:
+    if metrics.streak >= section.sustained_windows:
         findings.insert(0, Finding(
-            key="sustained-breach", severity="critical",
-            title=f"SLA breached {metrics['streak']} windows in a row (runbook: {section.sustained_windows}): refresh requested",
-            evidence={"streak": metrics["streak"]}))
+            key=SUSTAINED, severity="critical",
+            title=f"SLA breached {metrics.streak} windows in a row (runbook: {section.sustained_windows}): refresh requested",
+            evidence={"streak": metrics.streak}))
     headline = (f"SLA breached on {len(breaches)} of {len(judgements)} checks, worst {worst.segment} "
                 f"{worst.metric} {_fmt(worst.metric, worst.value, money)}: {summary}")
     return finish(headline, findings, CheckStatus.attention)
@@ -210,7 +197,7 @@ def _breach_finding(j: Judgement, segments: list[Segment], baseline: dict[str, S
     change = f" (reference period {_fmt(j.metric, was, money)})" if was is not None else ""
     impact = _business(segment, before, days, money)
     return Finding(
-        key=f"sla:{j.metric}:{j.segment}",
+        key=f"{BREACH}{j.metric}:{j.segment}",
         severity="warning",
         title=f"{j.segment}: {j.metric} {_fmt(j.metric, j.value, money)} {op} SLA {_fmt(j.metric, j.limit, money)}{change}",
         detail="; ".join(part for part in (interval, ", ".join(impact)) if part),

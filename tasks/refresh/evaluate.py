@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from runbooks.spec import GATE_METRICS, PromotionGate, RefreshSection
+from runbooks.metrics import GATE_METRICS
+from runbooks.spec import PromotionGate, RefreshSection
+from tasks.common.findings import DutyMetrics, DutyReport
 from tasks.metrics.bootstrap import SURE, paired_resamples
 from tasks.metrics.classifier import ClassifierMetrics, classifier_metrics
 from tasks.refresh.data import LABEL
-
-SHOWN = ("pr_auc", "roc_auc", "recall", "precision", "false_positive_rate", "brier", "ece")
-
 
 class BusinessImpact(BaseModel):
     """What flagging at the runbook's threshold means for the business on these rows."""
@@ -44,8 +43,9 @@ class GateVerdict(BaseModel):
     excused: list[str] = []  # regressions beyond tolerance that sampling noise explains
 
 
-class Comparison(BaseModel):
-    """Everything the owner sees before deciding; stored with the challenger's version."""
+class Comparison(DutyMetrics):
+    """Everything the owner sees before deciding; stored with the challenger's version, and the refresh
+    report's metrics (``RefreshMetrics``)."""
 
     champion_version: int
     challenger_version: int
@@ -56,6 +56,10 @@ class Comparison(BaseModel):
     golden_champion: ModelEvaluation | None = None
     golden_challenger: ModelEvaluation | None = None
     gate: GateVerdict
+
+
+RefreshMetrics = Comparison
+RefreshReport = DutyReport[Comparison]
 
 
 def evaluate(frame: pd.DataFrame, scores: np.ndarray, *, threshold: float, slices: list[str],
@@ -173,7 +177,7 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 def metric_rows(champion: ModelEvaluation, challenger: ModelEvaluation) -> list[dict[str, str]]:
     """Overall metrics side by side, calibration (Brier, ECE) included."""
     rows = []
-    for metric in SHOWN:
+    for metric in GATE_METRICS:
         before, after = getattr(champion.overall, metric), getattr(challenger.overall, metric)
         change = None if before is None or after is None else after - before
         rows.append({"metric": metric, "champion": _fmt(before), "challenger": _fmt(after),

@@ -47,7 +47,7 @@ def test_a_window_straddling_the_first_row_is_audited_and_sealed_on_its_covered_
     report = compliance_audit(system="support-assistant", window="2026-08-20..2026-08-27")
     assert report.coverage == "2026-08-24..2026-08-27" and "(4 of 8 days)" in report.headline
     assert finding(report, "retention-gaps").evidence["counts"]["missing_days"] == 0
-    assert {s["day"] for s in report.metrics["seals"]} == {f"2026-08-{d}" for d in range(24, 28)}
+    assert {str(s.day) for s in report.metrics.seals} == {f"2026-08-{d}" for d in range(24, 28)}
     with open_store().session() as session:
         assert min(session.scalars(select(LogSeal.day))) == date(2026, 8, 24)
 

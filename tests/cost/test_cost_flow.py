@@ -44,7 +44,7 @@ def test_month_review_is_idempotent_and_summarised_to_the_owner(prefect_api, dem
     cost_review(system="support-assistant", window=OCTOBER)
     with open_store().session() as session:
         [row] = session.scalars(select(CheckResult).where(CheckResult.duty == "cost")).all()
-        assert row.runs == 2 and row.findings["metrics"]["spend"] == first.metrics["spend"]
+        assert row.runs == 2 and row.findings["metrics"]["spend"] == first.metrics.spend
     summaries = slack.posted()
     assert len(summaries) == 2 and summaries[0]["channel"] == "#support-ai-ops"
     text = json.dumps(summaries[0]["blocks"])
@@ -94,6 +94,6 @@ def test_the_logs_first_month_is_reviewed_on_its_covered_days(prefect_api, demo_
     """``steward demo`` crashed here: the log starts 2026-08-24, the review of August met days without calls."""
     report = cost_review(system="support-assistant", window="2026-08-01..2026-08-31")
     assert report.coverage == "2026-08-24..2026-08-31" and "partial window" in report.headline
-    assert report.metrics["by_day"][0]["day"] == "2026-08-24" and Path(report.report_path).exists()
+    assert report.metrics.by_day[0].day == "2026-08-24" and Path(report.report_path).exists()
     [summary] = slack.posted()
     assert "partial window" in json.dumps(summary["blocks"])

@@ -30,13 +30,13 @@ def test_any_window_of_any_log_gets_an_honest_verdict(tmp_path, generated, windo
     report = review(spec, coverage, agg, now.date())
 
     judged = timed(generated, coverage.covered)
-    assert report.metrics["calls"] == judged
+    assert report.metrics.calls == judged
     assert (report.status == "no_data") == (judged == 0)
     if report.status == "no_data":
         assert report.findings == []
     assert report.coverage == (coverage.label() if coverage.partial else None)
     assert ("partial window" in report.headline) == coverage.partial
     assert len(report.findings) <= 21
-    days = [d["day"] for d in report.metrics.get("by_day", [])]
+    days = [d.day for d in report.metrics.by_day]
     assert all(str(coverage.covered.start.date()) <= d < str(coverage.covered.end.date()) for d in days)
-    assert all(d["calls"] is not None for d in report.metrics.get("by_day", []))
+    assert all(d.calls is not None for d in report.metrics.by_day)

@@ -6,7 +6,7 @@ constants, never by re-running the review's code.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,16 +14,14 @@ import pytest
 from sqlalchemy import create_engine
 
 from conftest import DEMO_END
+from duty_support import cost_report
 from deployments.demo.simulator import (SMALLTALK_4O_DAY, SPIKE_FIRST_DAY, SPIKE_LAST_DAY, PROMPT_V3_DAY,
                                    simulate_support)
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import RunbookSpec
 from tasks.cost.data import aggregate_frame, aggregate_sql, read_calls
-from tasks.cost.verdict import review
-from tasks.cost.spend import Period
 from tasks.common.findings import DutyReport
-from tasks.io.sources import first_timestamp
-from tasks.core.windows import Window, cover
+from tasks.core.windows import Window
 
 START = DEMO_END - timedelta(days=89)  # the simulator's day 0
 TODAY = DEMO_END + timedelta(days=1)
@@ -36,12 +34,7 @@ def support(**cost_changes) -> RunbookSpec:
 
 
 def run(spec: RunbookSpec, label: str, today: date = TODAY) -> DutyReport:
-    """The flow's steps without Prefect: coverage of the window by the log, the aggregates, the verdict."""
-    coverage = cover(Window.parse(label), first_timestamp(spec.source), datetime.combine(today, time(), UTC))
-    if coverage.covered is None:
-        return review(spec, coverage, pd.DataFrame(), today)
-    start, end = Period.covering(coverage, today).read_range()
-    return review(spec, coverage, aggregate_sql(spec, Window(start=start, end=end)), today)
+    return cost_report(spec, label, today)
 
 
 def finding(report: DutyReport, key: str):
@@ -104,18 +97,18 @@ def test_unpriced_model_is_reported_with_its_calls(demo_home, frames) -> None:
     assert unpriced.evidence["calls"] == (october["model_name"] == "acme-llama-70b").sum() > 0
     assert f"+ {unpriced.evidence['calls']:,} unpriced calls" in report.headline
     priced = run(support(), Window.month("2026-10").label())
-    assert report.metrics["spend"] < priced.metrics["spend"]  # left out, not counted as $0 in a total that claims to be whole
+    assert report.metrics.spend < priced.metrics.spend  # left out, not counted as $0 in a total that claims to be whole
 
 
 def test_a_month_before_the_log_is_skipped_with_the_reason(demo_home) -> None:
     report = run(support(), Window.month("2026-06").label())
-    assert report.status == "skipped" and report.findings == [] and report.metrics == {}
+    assert report.status == "skipped" and report.findings == [] and report.model_dump()["metrics"] == {}
     assert report.headline == f"Not judged: window 2026-06-01..2026-06-30 ends before the log's first row ({START})"
 
 
 def test_no_budget_reports_spend_without_budget_findings(demo_home) -> None:
     report = run(support(monthly_budget=None), Window.month("2026-10").label())
-    assert report.metrics["budget"] is None and report.metrics["spend"] > 0
+    assert report.metrics.budget is None and report.metrics.spend > 0
     assert "budget" not in report.headline and finding(report, "budget") is None
 
 
@@ -124,8 +117,8 @@ def test_over_budget_is_critical_and_forecast_over_budget_warns(demo_home) -> No
     assert finding(october, "budget").severity == "critical" and october.status == "attention"
     # Mid-month: 10 days seen, the other 21 forecast from the trailing week's run rate.
     mid = run(support(monthly_budget=1.0), Window.month("2026-10").label(), today=date(2026, 10, 11))
-    spent = mid.metrics["spend"]
-    assert mid.metrics["month_to_date"] and mid.metrics["forecast"] == pytest.approx(spent + 21 * mid.metrics["run_rate_per_day"], rel=1e-4)
+    spent = mid.metrics.spend
+    assert mid.metrics.month_to_date and mid.metrics.forecast == pytest.approx(spent + 21 * mid.metrics.run_rate_per_day, rel=1e-4)
     budget_ok_now = run(support(monthly_budget=spent * 1.5), Window.month("2026-10").label(), today=date(2026, 10, 11))
     forecast = finding(budget_ok_now, "budget")
     assert forecast is not None and forecast.severity == "warning" and "Forecast" in forecast.title
@@ -134,7 +127,7 @@ def test_over_budget_is_critical_and_forecast_over_budget_warns(demo_home) -> No
 def test_classic_ml_spend_per_thousand_predictions(demo_home) -> None:
     fraud = load_catalog(default_runbooks_dir()).get("fraud-scoring")
     report = run(fraud, Window.month("2026-10").label())
-    assert report.metrics["spend"] == pytest.approx(report.metrics["calls"] * 0.42 / 1000, rel=1e-6)
+    assert report.metrics.spend == pytest.approx(report.metrics.calls * 0.42 / 1000, rel=1e-6)
 
 
 def _same(pushed: pd.DataFrame, naive: pd.DataFrame) -> None:

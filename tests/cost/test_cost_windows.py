@@ -34,11 +34,11 @@ def test_the_logs_first_month_is_judged_on_its_covered_days(demo_home) -> None:
     assert report.status in ("healthy", "attention") and report.coverage == "2026-08-24..2026-08-31"
     assert "partial window: judged on 2026-08-24..2026-08-31 only (8 of 31 days)" in report.headline
     m = report.metrics
-    assert [d["day"] for d in m["by_day"]] == [str(START + timedelta(days=i)) for i in range(8)]
-    assert all(d["calls"] > 0 for d in m["by_day"])
-    assert m["calls"] == count(demo_home, START, date(2026, 8, 31))
-    assert m["budget"] == pytest.approx(80 * 8 / 31) and "pro-rated to 8 of 31 days" in report.headline
-    assert m["forecast"] is None and not m["month_to_date"]
+    assert [d.day for d in m.by_day] == [str(START + timedelta(days=i)) for i in range(8)]
+    assert all(d.calls > 0 for d in m.by_day)
+    assert m.calls == count(demo_home, START, date(2026, 8, 31))
+    assert m.budget == pytest.approx(80 * 8 / 31) and "pro-rated to 8 of 31 days" in report.headline
+    assert m.forecast is None and not m.month_to_date
     assert json.loads(report.model_dump_json())["coverage"] == "2026-08-24..2026-08-31"
     page = write_cost_report(report, support()).read_text()  # the charts of the first month render
     assert page.count("Plotly.newPlot") >= 3
@@ -47,8 +47,8 @@ def test_the_logs_first_month_is_judged_on_its_covered_days(demo_home) -> None:
 def test_a_window_straddling_the_first_row_is_not_padded_with_empty_days(demo_home) -> None:
     report = run(support(), "2026-08-20..2026-09-05")
     assert report.coverage == "2026-08-24..2026-09-05"
-    assert report.metrics["by_day"][0]["day"] == "2026-08-24"
-    assert report.metrics["calls"] == count(demo_home, START, date(2026, 9, 5))
+    assert report.metrics.by_day[0].day == "2026-08-24"
+    assert report.metrics.calls == count(demo_home, START, date(2026, 9, 5))
 
 
 def test_a_future_month_and_today_are_skipped(demo_home) -> None:
@@ -64,9 +64,9 @@ def test_the_current_month_to_date_excludes_today_and_forecasts_the_rest(demo_ho
     report = run(support(), Window.month("2026-11").label(), today=today)
     assert report.coverage == "2026-11-01..2026-11-14" and "(14 of 30 days)" in report.headline
     m = report.metrics
-    assert m["month_to_date"] and m["by_day"][-1]["day"] == "2026-11-14" and len(m["by_day"]) == 14
-    assert m["calls"] == count(demo_home, date(2026, 11, 1), date(2026, 11, 14))  # the log holds the 15th too
-    assert m["budget"] == 80 and m["forecast"] == pytest.approx(m["spend"] + 16 * m["run_rate_per_day"], rel=1e-4)
+    assert m.month_to_date and m.by_day[-1].day == "2026-11-14" and len(m.by_day) == 14
+    assert m.calls == count(demo_home, date(2026, 11, 1), date(2026, 11, 14))  # the log holds the 15th too
+    assert m.budget == 80 and m.forecast == pytest.approx(m.spend + 16 * m.run_rate_per_day, rel=1e-4)
 
 
 def test_a_quiet_window_inside_the_logs_life_is_no_data(demo_home) -> None:
@@ -100,11 +100,11 @@ def test_calls_without_tokens_are_counted_and_left_out_of_averages_in_both_paths
 
     report = review(spec, cover(window, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)),
                     pushed, date(2026, 11, 2))
-    assert report.metrics["calls_without_tokens"] == 80 == report.metrics["calls_of_unknown_cost"]
+    assert report.metrics.calls_without_tokens == 80 == report.metrics.calls_of_unknown_cost
     [missing] = [f for f in report.findings if f.key == "calls-without-tokens"]
     assert missing.severity == "warning" and missing.evidence["calls"] == 80
     model = counted["model_name"].value_counts().index[0]
-    [row] = [r for r in report.metrics["by_model"] if r["model"] == model]
+    [row] = [r for r in report.metrics.by_model if r["model"] == model]
     of_model = counted[counted["model_name"] == model]
     assert row["tokens_in_per_call"] == pytest.approx(of_model["tokens_in"].mean(), rel=1e-3)
     assert row["calls_without_tokens"] == int((calls["model_name"] == model).sum() - len(of_model))
@@ -128,7 +128,7 @@ OCTOBER = cover(Window.month("2026-10"), datetime(2026, 10, 1, tzinfo=UTC), date
 def test_a_route_with_one_call_gets_no_advice() -> None:
     spec = support(monthly_budget=None, easy_routes=[])
     once = review(spec, OCTOBER, aggregates(1, 1), date(2026, 11, 2))
-    assert once.metrics["recommendations"] == [] and once.findings == []
+    assert once.metrics.recommendations == [] and once.findings == []
     lowered = support(monthly_budget=None, easy_routes=[], min_calls_for_advice=1)
     advised = review(lowered, OCTOBER, aggregates(1, 1), date(2026, 11, 2))
     assert [f.key for f in advised.findings] == ["prompt-caching:r00000:gpt-4o"]  # the threshold is what held it back
@@ -146,7 +146,7 @@ def test_ten_thousand_routes_give_a_bounded_report_in_seconds() -> None:
     assert savings == sorted(savings, reverse=True)
     stored = report.model_dump_json(include={"findings", "metrics"})
     assert len(stored) < 200_000, len(stored)  # the ops-store row
-    assert report.metrics["rows_omitted"] == {"by_route": 9_950, "caching": 9_950, "recommendations": 9_950}
+    assert report.metrics.rows_omitted == {"by_route": 9_950, "caching": 9_950, "recommendations": 9_950}
     assert len(top_lines(report)) == 4  # the Slack summary
     assert len(write_cost_report(report, spec).read_text()) < 500_000
 

@@ -97,7 +97,7 @@ def test_baseline_is_stored_versioned_and_used(prefect_api, demo_home) -> None:
     from runbooks.loader import load_catalog
 
     first = drift_check(system="fraud-scoring", window=night(SHIFT - timedelta(days=1)))
-    assert first.metrics["baseline_version"] == 1  # built automatically from the log's first 28 days
+    assert first.metrics.baseline_version == 1  # built automatically from the log's first 28 days
     spec = load_catalog().get("fraud-scoring")
     record = create_baseline(spec, Window.days(SHIFT, SHIFT + timedelta(days=6)), actor="dana")
     version, rows = record.version, record.rows
@@ -108,7 +108,7 @@ def test_baseline_is_stored_versioned_and_used(prefect_api, demo_home) -> None:
         assert set(record.rows_by_weekday) == {str(d) for d in range(7)}
     # Against a post-shift baseline, a post-shift night no longer flags the device trust shift.
     later = drift_check(system="fraud-scoring", window=night(SHIFT + timedelta(days=8)))
-    assert later.metrics["baseline_version"] == 2
+    assert later.metrics.baseline_version == 2
     assert "feature:device_trust_score" not in {f.key for f in later.findings}
     html = open(later.report_path).read()
     assert "baseline v2" in html

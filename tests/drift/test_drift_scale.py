@@ -22,8 +22,8 @@ def small_partitions(tmp_path: Path) -> Path:
 
 
 def verdict(report) -> tuple:
-    columns = {c["name"]: round(c["score"], 9) for c in report.metrics["columns"]}
-    return report.status, sorted(f.key for f in report.findings), report.metrics["rows"], columns
+    columns = {c.name: round(c.score, 9) for c in report.metrics.columns}
+    return report.status, sorted(f.key for f in report.findings), report.metrics.rows, columns
 
 
 def partition_runs(name: str) -> list[str]:
@@ -37,7 +37,7 @@ def test_partitioned_window_gives_the_whole_window_verdict(prefect_api, demo_hom
     assert partition_runs("drift-partitions/fraud-scoring") == []  # a normal night fits in memory
     sliced = drift_check(system="fraud-scoring", window=NIGHT, runbooks=str(small_partitions))
     assert verdict(sliced) == verdict(whole)
-    parts = -(-whole.metrics["rows"] // 150)
+    parts = -(-whole.metrics.rows // 150)
     assert partition_runs(f"drift-partitions/fraud-scoring/{parts}") == ["COMPLETED"]
 
 

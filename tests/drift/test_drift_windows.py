@@ -12,15 +12,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
+from duty_support import drift_report
 from generated_classifier_logs import FIRST_DAY, logs, nows, tiny_spec, windows, write_log
-from runbooks.spec import Duty, RunbookSpec
-from tasks.drift.verdict import (build_baseline, default_reference, insufficient_reference, judge, judged_days,
-                                 monitored_columns)
+from tasks.drift.verdict import build_baseline, default_reference, insufficient_reference, judge, judged_days
 from tasks.drift.data import summarise
 from tasks.common.duty import _summary
-from tasks.common.findings import DutyReport, not_judged
-from tasks.io.sources import first_timestamp, read_window
-from tasks.core.windows import Window, cover, midnight
+from tasks.io.sources import first_timestamp
+from tasks.core.windows import Window, cover
 
 from conftest import DEMO_END
 
@@ -39,23 +37,6 @@ def frame(days: int, per_day: int, start: date = FIRST_DAY, channels: list[str] 
                          "score": rng.uniform(0, 1, n), "decision": rng.choice(["approve", "decline"], n)})
 
 
-def drift_report(spec: RunbookSpec, judged: Window, now: datetime) -> DutyReport:
-    """The drift flow's body without Prefect: what the log covers, the default reference, then the verdict."""
-    first = first_timestamp(spec.source)
-    coverage = cover(judged, first, now)
-    if first is None or coverage.covered is None:
-        return not_judged(spec.system, Duty.drift, judged, coverage.reason)
-    reference = default_reference(spec, first)
-    baseline = None
-    if reference.end <= midnight(now):
-        baseline = build_baseline(read_window(spec.source, reference, monitored_columns(spec)), spec)
-    days = judged_days(spec, coverage, reference, baseline[0].rows if baseline else None)
-    if baseline is None or days.covered is None:
-        return insufficient_reference(spec, days, reference)
-    rows = read_window(spec.source, days.covered, [*monitored_columns(spec), spec.source.columns.request_id])
-    return judge(spec, judged, baseline[0], baseline[1], summarise(rows, spec, baseline[0]), 1, days)
-
-
 def test_a_window_straddling_the_first_row_is_judged_on_its_covered_days_only() -> None:
     reference = frame(7, 20)
     profile, by_weekday = build_baseline(reference, SPEC)
@@ -63,7 +44,7 @@ def test_a_window_straddling_the_first_row_is_judged_on_its_covered_days_only() 
     coverage = cover(window, FIRST + timedelta(hours=5), now=FIRST + timedelta(days=20))
     current = summarise(frame(4, 20, seed=1), SPEC, profile)
     report = judge(SPEC, window, profile, by_weekday, current, 1, coverage)
-    assert report.metrics["expected_rows"] == 80.0  # 4 covered days of 20, not 7
+    assert report.metrics.expected_rows == 80.0  # 4 covered days of 20, not 7
     assert "volume" not in {f.key for f in report.findings}
     assert report.coverage == "2026-03-01..2026-03-04" and report.window == window
     assert report.headline.endswith("partial window: judged on 2026-03-01..2026-03-04 only (4 of 7 days)")
@@ -152,7 +133,7 @@ def test_drift_on_generated_logs_and_windows(log, days: tuple[date, date], now: 
         assert report.coverage and "partial window" in report.headline
     if report.coverage:  # partial because of the log's life, or of the reference period it must not overlap
         assert f"partial window: judged on {report.coverage} only" in report.headline
-    assert report.status != "healthy" or report.metrics.get("rows", 0) >= spec.drift.min_rows
+    assert report.status != "healthy" or report.metrics.rows >= spec.drift.min_rows
 
 
 def test_edge_windows_through_the_flow_alert_no_one(prefect_api, demo_home) -> None:

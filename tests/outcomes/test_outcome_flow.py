@@ -43,10 +43,10 @@ def test_slice_breach_alerts_and_a_sustained_one_recommends_a_refresh(prefect_ap
     first = outcome_review(system=FRAUD, window=BREACHED[0])
     assert first.status == "attention"
     assert [f.key for f in first.findings] == ["sla:recall:channel=app"]
-    verdicts = {(j["segment"], j["metric"]): j["verdict"] for j in first.metrics["judgements"]}
+    verdicts = {(j.segment, j.metric): j.verdict for j in first.metrics.judgements}
     assert verdicts["total", "recall"] == "met"  # the total holds while the slice breaches
-    auc_now = first.metrics["total"]["metrics"]["roc_auc"]
-    auc_before = first.metrics["reference"]["total"]["metrics"]["roc_auc"]
+    auc_now = first.metrics.total.metrics["roc_auc"]
+    auc_before = first.metrics.reference.total.metrics["roc_auc"]
     assert abs(auc_now - auc_before) < 0.01
     assert "fraud_missed $" in first.findings[0].detail
     [opened] = first.alerts
@@ -117,15 +117,15 @@ def test_estimate_is_stored_and_later_sits_beside_the_realised_value(prefect_api
         "DELETE FROM fraud_outcomes WHERE outcome_ts >= '2026-11-10'")
     early = outcome_review(system=FRAUD, window=window)
     assert early.status == "skipped" and early.headline.startswith("Estimated (label-free")
-    estimate = early.metrics["total"]["estimated"]
+    estimate = early.metrics.total.estimated
     assert early.alerts == [] and all(f.severity == "info" for f in early.findings)
 
     sql(demo_home, "INSERT INTO fraud_outcomes SELECT * FROM later")
     mature = outcome_review(system=FRAUD, window=window)
-    assert mature.metrics["mature"] and mature.metrics["total"]["estimated"] == estimate
-    realised = mature.metrics["total"]["metrics"]["roc_auc"]
-    assert mature.metrics["estimate_error"]["roc_auc"] == pytest.approx(estimate["roc_auc"] - realised)
-    assert abs(mature.metrics["estimate_error"]["roc_auc"]) < 0.02
+    assert mature.metrics.mature and mature.metrics.total.estimated == estimate
+    realised = mature.metrics.total.metrics["roc_auc"]
+    assert mature.metrics.estimate_error["roc_auc"] == pytest.approx(estimate["roc_auc"] - realised)
+    assert abs(mature.metrics.estimate_error["roc_auc"]) < 0.02
 
 
 def test_outcomes_that_never_arrive_wait_without_alarm(prefect_api, demo_home) -> None:
@@ -137,7 +137,7 @@ def test_outcomes_that_never_arrive_wait_without_alarm(prefect_api, demo_home) -
 
 def test_default_run_reviews_the_newest_mature_day_and_estimates_yesterday(prefect_api, demo_home) -> None:
     report = outcome_review(system=FRAUD)
-    assert report.window.label() == "2026-11-06" and report.metrics["mature"]
+    assert report.window.label() == "2026-11-06" and report.metrics.mature
     with open_store().session() as session:
         assert len(session.scalars(select(CheckResult)).all()) == 2
 
@@ -154,10 +154,10 @@ def test_cli_json_and_exit_codes(prefect_api, demo_home) -> None:
 def test_llm_app_is_judged_on_its_outcome_fields(prefect_api, demo_home) -> None:
     report = outcome_review(system="support-assistant", window="2026-11-10")
     assert report.status == "healthy" and report.headline.startswith("SLA met")
-    total = report.metrics["total"]
-    assert 0.7 < total["metrics"]["resolution_rate"] < 0.9 and total["metrics"]["latency_p99_ms"] > 0
-    assert {s["name"] for s in report.metrics["slices"]} == {f"route={r}" for r in ("account", "billing", "smalltalk", "technical")}
-    assert total["business"]["escalation_cost"] > 0
+    total = report.metrics.total
+    assert 0.7 < total.metrics["resolution_rate"] < 0.9 and total.metrics["latency_p99_ms"] > 0
+    assert {s.name for s in report.metrics.slices} == {f"route={r}" for r in ("account", "billing", "smalltalk", "technical")}
+    assert total.business["escalation_cost"] > 0
 
 
 def test_unreadable_labels_and_missing_columns_are_one_line_errors(demo_home) -> None:

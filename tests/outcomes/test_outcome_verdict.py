@@ -54,10 +54,10 @@ def test_slice_breach_is_flagged_while_the_total_holds() -> None:
     rows = windowed(channel("web", 6_000, 300, 270), channel("app", 2_000, 100, 50), channel("pos", 2_000, 100, 90))
     report = review(fraud_spec(), plan(), rows)
     assert report.status == "attention"
-    judged = {(j["segment"], j["metric"]): j for j in report.metrics["judgements"]}
-    assert judged["total", "recall"]["value"] == pytest.approx(410 / 500) and judged["total", "recall"]["verdict"] == "met"
-    assert judged["channel=app", "recall"]["verdict"] == "breached"
-    assert judged["channel=app", "recall"]["high"] < 0.8
+    judged = {(j.segment, j.metric): j for j in report.metrics.judgements}
+    assert judged["total", "recall"].value == pytest.approx(410 / 500) and judged["total", "recall"].verdict == "met"
+    assert judged["channel=app", "recall"].verdict == "breached"
+    assert judged["channel=app", "recall"].high < 0.8
     [finding] = report.findings
     assert finding.key == "sla:recall:channel=app" and finding.severity == "warning"
     assert "fraud_missed $5,000" in finding.detail  # 50 missed frauds of $100
@@ -65,12 +65,12 @@ def test_slice_breach_is_flagged_while_the_total_holds() -> None:
 
 def test_business_metrics_follow_the_cost_matrix() -> None:
     rows = windowed(channel("web", 1_000, 60, 45, false_alarms=7))
-    total = review(fraud_spec(), plan(), rows).metrics["total"]
-    assert total["business"]["fraud_caught"] == 4_500
-    assert total["business"]["fraud_missed"] == 1_500
-    assert total["business"]["false_decline_cost"] == 700
-    assert total["business"]["false_decline_cost_per_day"] == pytest.approx(50)  # over the 14-day span
-    assert total["decision_rates"] == {"approve": pytest.approx(0.948), "decline": pytest.approx(0.052)}
+    total = review(fraud_spec(), plan(), rows).metrics.total
+    assert total.business["fraud_caught"] == 4_500
+    assert total.business["fraud_missed"] == 1_500
+    assert total.business["false_decline_cost"] == 700
+    assert total.business["false_decline_cost_per_day"] == pytest.approx(50)  # over the 14-day span
+    assert total.decision_rates == {"approve": pytest.approx(0.948), "decline": pytest.approx(0.052)}
 
 
 def test_noise_in_a_small_slice_does_not_alert() -> None:
@@ -78,23 +78,23 @@ def test_noise_in_a_small_slice_does_not_alert() -> None:
     rows = windowed(channel("web", 6_000, 300, 260), channel("app", 1_000, 30, 22), channel("pos", 60, 5, 1))
     report = review(fraud_spec(), plan(), rows)
     assert report.status == "healthy" and report.findings == []
-    slices = {s["name"]: s for s in report.metrics["slices"]}
-    assert slices["channel=pos"]["status"] == "insufficient data"
-    verdicts = {j["segment"]: j["verdict"] for j in report.metrics["judgements"] if j["metric"] == "recall"}
+    slices = {s.name: s for s in report.metrics.slices}
+    assert slices["channel=pos"].status == "insufficient data"
+    verdicts = {j.segment: j.verdict for j in report.metrics.judgements if j.metric == "recall"}
     assert verdicts == {"total": "met", "channel=app": "met", "channel=pos": "insufficient data", "channel=web": "met"}
 
 
 def test_single_class_slice_is_insufficient_not_a_breach() -> None:
     rows = windowed(channel("web", 6_000, 300, 270), channel("pos", 1_000, 0, 0))
     report = review(fraud_spec(), plan(), rows)
-    pos = next(s for s in report.metrics["slices"] if s["name"] == "channel=pos")
-    assert pos["metrics"]["recall"] is None and "0 positives" in pos["note"]
+    pos = next(s for s in report.metrics.slices if s.name == "channel=pos")
+    assert pos.metrics["recall"] is None and "0 positives" in pos.note
     assert report.status == "healthy" and not report.findings
 
 
 def test_window_without_positive_labels_judges_only_what_it_can() -> None:
     report = review(fraud_spec(), plan(), windowed(channel("web", 3_000, 0, 0, false_alarms=3)))
-    verdicts = {(j["segment"], j["metric"]): j["verdict"] for j in report.metrics["judgements"]}
+    verdicts = {(j.segment, j.metric): j.verdict for j in report.metrics.judgements}
     assert verdicts["total", "recall"] == "insufficient data"
     assert verdicts["total", "false_positive_rate"] == "met"
     assert report.status == "healthy" and not report.findings
@@ -125,7 +125,7 @@ def test_immature_window_is_estimated_and_never_alerts() -> None:
     rows[PROBABILITY] = np.where(rows[SCORE] > 0.5, 0.9, np.where(rows["channel"] == "app", 0.03, 0.001))
     rows[FLAGGED] = rows[SCORE] > 0.5
     report = review(fraud_spec(), plan(mature=False), rows)
-    estimated = report.metrics["total"]["estimated"]
+    estimated = report.metrics.total.estimated
     assert set(estimated) >= {"roc_auc", "recall", "precision", "false_positive_rate", "fraud_missed"}
     assert report.headline.startswith("Estimated (label-free")
     assert report.status == "skipped" and all(f.severity == "info" for f in report.findings)
@@ -136,27 +136,27 @@ def test_estimate_error_is_stored_beside_the_realised_value() -> None:
     rows = windowed(channel("web", 6_000, 300, 270, false_alarms=10))
     stored = {"roc_auc": 0.91, "recall": 0.85}
     report = review(fraud_spec(), plan(), rows, stored_estimate=stored)
-    realised = report.metrics["total"]["metrics"]
-    assert report.metrics["total"]["estimated"] == stored
-    assert report.metrics["estimate_error"]["recall"] == pytest.approx(0.85 - realised["recall"])
-    assert report.metrics["estimate_error"]["roc_auc"] == pytest.approx(0.91 - realised["roc_auc"])
+    realised = report.metrics.total.metrics
+    assert report.metrics.total.estimated == stored
+    assert report.metrics.estimate_error["recall"] == pytest.approx(0.85 - realised["recall"])
+    assert report.metrics.estimate_error["roc_auc"] == pytest.approx(0.91 - realised["roc_auc"])
 
 
 def test_sustained_breach_requests_a_refresh() -> None:
     rows = windowed(channel("web", 6_000, 300, 150))
     first = review(fraud_spec(), plan(), rows, prior_streak=0)
-    assert first.metrics["streak"] == 1 and all(f.key != "sustained-breach" for f in first.findings)
+    assert first.metrics.streak == 1 and all(f.key != "sustained-breach" for f in first.findings)
     third = review(fraud_spec(), plan(), rows, prior_streak=2)
     assert third.findings[0].key == "sustained-breach" and third.findings[0].severity == "critical"
     healthy = review(fraud_spec(), plan(), windowed(channel("web", 6_000, 300, 290)), prior_streak=5)
-    assert healthy.metrics["streak"] == 0
+    assert healthy.metrics.streak == 0
 
 
 def test_money_sla_uses_the_daily_rate() -> None:
     spec = fraud_spec(sla=[SlaRule(metric="false_decline_cost_per_day", max=40, slice="total")])
     report = review(spec, plan(), windowed(channel("web", 1_000, 60, 45, false_alarms=7)))  # $700 / 14 days
-    [judgement] = report.metrics["judgements"]
-    assert (judgement["value"], judgement["verdict"]) == (pytest.approx(50), "breached")
+    [judgement] = report.metrics.judgements
+    assert (judgement.value, judgement.verdict) == (pytest.approx(50), "breached")
 
 
 def support_rows(n: int, resolved_share: float) -> pd.DataFrame:
@@ -176,7 +176,7 @@ def test_llm_app_rates_and_latency_by_hand() -> None:
     spec = CATALOG.get("support-assistant")
     rows = support_rows(4_000, 0.6)
     report = review(spec, plan(), rows)
-    m = report.metrics["total"]["metrics"]
+    m = report.metrics.total.metrics
     known = rows[rows[KNOWN]]
     assert m["resolution_rate"] == pytest.approx(known[RESOLVED].mean())
     assert m["escalation_rate"] == pytest.approx(known[ESCALATED].mean())
@@ -184,7 +184,7 @@ def test_llm_app_rates_and_latency_by_hand() -> None:
     assert m["error_rate"] == pytest.approx(rows[ERROR].mean())
     assert m["fallback_rate"] == pytest.approx(rows[FALLBACK].mean())
     assert m["latency_p95_ms"] == pytest.approx(np.quantile(rows[LATENCY], 0.95))
-    assert report.metrics["total"]["business"]["escalation_cost"] == pytest.approx(4.5 * known[ESCALATED].sum())
+    assert report.metrics.total.business["escalation_cost"] == pytest.approx(4.5 * known[ESCALATED].sum())
     assert report.status == "attention"  # 60% resolved < the 70% SLA
     assert any(f.key == "sla:resolution_rate:total" for f in report.findings)
 
@@ -212,10 +212,10 @@ def test_regressor_is_judged_on_mae_rmse_and_bias() -> None:
     rows = pd.DataFrame({TS: pd.Timestamp(DAY, tz="UTC"), "region": np.where(np.arange(actual.size) < 500, "south", "north"),
                          LABEL: actual, PREDICTION: predicted, KNOWN: True})
     report = review(spec, plan(), rows)
-    total = report.metrics["total"]["metrics"]
+    total = report.metrics.total.metrics
     assert (total["mae"], total["bias"]) == (pytest.approx(5.0), pytest.approx(5.0))
     assert total["rmse"] == pytest.approx(np.sqrt((500 * 1 + 500 * 81) / 1_000))
-    breached = {(j["segment"], j["metric"]) for j in report.metrics["judgements"] if j["verdict"] == "breached"}
+    breached = {(j.segment, j.metric) for j in report.metrics.judgements if j.verdict == "breached"}
     assert breached == {("total", "bias"), ("region=north", "mae"), ("region=north", "bias")}
 
 
@@ -241,17 +241,17 @@ def test_files_as_log_and_outcome_feed(tmp_path) -> None:
     frame = load_outcome_frame(spec, Window.days(DAY - timedelta(days=13), DAY))
     assert len(frame) == 400 and frame[KNOWN].sum() == 390 and frame[LABEL].sum() == 40
     assert f"{outcomes_arrived_until(spec):%Y-%m-%d}" == "2026-11-01"
-    total = review(spec, plan(), frame).metrics["total"]
-    assert total["metrics"]["recall"] == pytest.approx(0.9) and total["business"]["fraud_missed"] == 400
+    total = review(spec, plan(), frame).metrics.total
+    assert total.metrics["recall"] == pytest.approx(0.9) and total.business["fraud_missed"] == 400
 
 
 def test_rows_without_a_score_or_label_are_left_out_of_the_model_metrics() -> None:
     rows = windowed(channel("web", 1_000, 60, 45))
     rows.loc[:4, SCORE] = np.nan  # five caught frauds lost their score
     rows.loc[5:9, LABEL] = np.nan
-    total = review(fraud_spec(), plan(), rows).metrics["total"]
-    assert (total["rows"], total["labelled"], total["positives"]) == (1_000, 990, 50)
-    assert total["metrics"]["recall"] == pytest.approx(35 / 50)
+    total = review(fraud_spec(), plan(), rows).metrics.total
+    assert (total.rows, total.labelled, total.positives) == (1_000, 990, 50)
+    assert total.metrics["recall"] == pytest.approx(35 / 50)
 
 
 def test_rows_without_a_score_are_left_out_of_the_calibration_and_the_estimate() -> None:
@@ -263,9 +263,9 @@ def test_rows_without_a_score_are_left_out_of_the_calibration_and_the_estimate()
     assert calibration is not None and not np.isnan(calibration.scores).any()
     rows = windowed(channel("web", 1_000, 60, 45))
     rows.loc[:4, SCORE] = np.nan
-    total = review(fraud_spec(), plan(mature=False), with_probabilities(rows, calibration)).metrics["total"]
-    assert total["estimated"]["recall"] is not None and 0 <= total["estimated"]["recall"] <= 1
-    assert total["estimated"]["positives"] < 60  # five rows without a score carry no expected positive
+    total = review(fraud_spec(), plan(mature=False), with_probabilities(rows, calibration)).metrics.total
+    assert total.estimated["recall"] is not None and 0 <= total.estimated["recall"] <= 1
+    assert total.estimated["positives"] < 60  # five rows without a score carry no expected positive
 
 
 def test_streak_counts_a_long_breach_whole_and_a_stored_estimate_survives_re_reviews() -> None:

@@ -8,30 +8,13 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 
+from duty_support import outcome_report
 from generated_classifier_logs import FIRST_DAY, logs, nows, windows, write_log
-from runbooks.spec import Duty, RunbookSpec, SystemKind
-from tasks.common.findings import DutyReport, not_judged
-from tasks.io.outcomes import load_outcome_frame, outcomes_arrived_until
-from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
-from tasks.outcomes.verdict import review
 from tasks.outcomes.windows import plan_windows
 from tasks.io.sources import first_timestamp
 from tasks.core.windows import Window, cover
 
 from conftest import DEMO_END
-
-
-def outcome_report(spec: RunbookSpec, window: Window, now: datetime) -> DutyReport:
-    """The outcome flow's body for one window, without Prefect and the ops store (no streak, no stored estimate)."""
-    first, arrived = first_timestamp(spec.source), outcomes_arrived_until(spec)
-    coverage = cover(window, first, now)
-    if coverage.covered is None:
-        return not_judged(spec.system, Duty.outcomes, window, coverage.reason)
-    plan = plan_windows(spec, window, arrived, now, first)
-    rows = load_outcome_frame(spec, plan.read)
-    reference = rows_in(rows, plan.reference)
-    calibration = calibrate(reference) if spec.kind is SystemKind.classifier else None
-    return review(spec, plan, with_probabilities(rows_in(rows, plan.span), calibration), reference)
 
 
 def test_the_span_keeps_to_the_days_the_log_covers_and_says_so() -> None:
