@@ -67,7 +67,9 @@ class DutyReport(BaseModel, Generic[M]):
     findings: list[Finding] = []
     metrics: M = Field(default_factory=DutyMetrics)  # type: ignore[assignment]
     coverage: str | None = None  # ``first..last`` of the days judged when the log covers only part of the window
-    judged: bool = True  # False when the window held too little data to judge its substance (volume aside)
+    # False when the window held too little data to judge its substance (volume aside); in-process only, so the
+    # JSON output keeps its shape
+    judged: bool = Field(default=True, exclude=True)
     report_path: str | None = None
     flow_run_id: str | None = None
     alerts: list[AlertRef] = Field(default_factory=list)
