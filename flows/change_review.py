@@ -34,6 +34,7 @@ from tasks.change.report import approval_blocks, group_rows, headline, matrix_ro
 from tasks.change.scorers import Timings, score_answers
 from tasks.change.verdict import ChangeVerdict, judge_change
 from tasks.common.duty import failure_hooks, load_duty, settle
+from tasks.change.metrics import ChangeMetrics, ChangeReport
 from tasks.common.findings import DutyReport, Finding
 from tasks.common.publish import publish
 from tasks.compliance.pii import Detector
@@ -196,9 +197,9 @@ def change_review(system: str, candidate: list[str] | None = None, window: str |
     review = evaluate(spec, list(candidate))
     verdict = review.verdict
     golden = recent_window(spec)
-    report = DutyReport(system=system, duty=Duty.change_review, window_start=golden.start, window_end=golden.end,
+    report = ChangeReport(system=system, duty=Duty.change_review, window_start=golden.start, window_end=golden.end,
                         status=CheckStatus.healthy, headline=review.headline,
-                        metrics=review.model_dump(mode="json", exclude={"verdict": {"groups"}}),
+                        metrics=ChangeMetrics(**review.model_dump(mode="json", exclude={"verdict": {"groups"}})),
                         report_path=review.report_path)
     if not verdict.passed:
         report = report.model_copy(update={"status": CheckStatus.attention, "findings": [Finding(

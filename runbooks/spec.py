@@ -449,6 +449,9 @@ class OutputCheck(Strict):
     """A deterministic check on every answer: ``contains``, ``not_contains``, ``regex`` (must match),
     ``json_schema`` (the answer parses as JSON valid against ``schema``) or ``max_length`` (characters)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True,
+                              serialize_by_alias=True)
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,48}$")
     kind: Literal["contains", "not_contains", "regex", "json_schema", "max_length"]
     value: str | int | None = None

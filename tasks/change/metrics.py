@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+from tasks.common.findings import DutyMetrics, DutyReport
 
 from tasks.change.scorers import AnswerScore
 
@@ -68,3 +70,12 @@ def difference(champion: AnswerScore, candidate: AnswerScore) -> float:
     flips = sum(champion.checks.get(k) != v for k, v in candidate.checks.items())
     return (2.0 * (champion.safe != candidate.safe) + 1.0 * (champion.escalated != candidate.escalated)
             + 0.5 * flips + abs(candidate.quality - champion.quality))
+
+
+class ChangeMetrics(DutyMetrics):
+    """A change review's metrics: the review as measured (candidate, per-route results, verdict), kept whole."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+ChangeReport = DutyReport[ChangeMetrics]

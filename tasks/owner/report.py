@@ -216,7 +216,8 @@ def _trend_chart(r: OwnerReport) -> str:
     labels = [f"{t['window_end']:%Y-%m-%d}" for t in r.detection_trend]
     series = {k: [t[k] for t in r.detection_trend] for k in ("realised", "estimated", "reference")}
     caption = "<p>Fraud detection rate (recall) per review: realised, estimated (dashed) and the reference period's.</p>"
-    return caption + charts.lines(labels, series, dashed=("estimated",))
+    lines = [charts.Series(name, labels, values, dashed=name == "estimated") for name, values in series.items()]
+    return caption + charts.embed(charts.trend(lines, unit="rate", y_title="detection rate (recall)"))
 
 
 def write_owner_page(r: OwnerReport) -> Path:

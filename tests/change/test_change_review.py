@@ -77,11 +77,11 @@ def test_three_demo_candidates_get_the_verdicts_their_simulation_implies(reviewe
     assert "c***@***.com" in page
 
     better = reviewed("prompt=support-v4")  # passes, asked, expires (no one clicks): still judged
-    assert better.metrics["verdict"]["label"] == "better"
-    assert any(g.startswith("billing: quality") for g in better.metrics["verdict"]["gains"])
+    assert better.metrics.verdict["label"] == "better"
+    assert any(g.startswith("billing: quality") for g in better.metrics.verdict["gains"])
 
     cheaper = reviewed("model=gpt-4o-mini")
-    verdict = cheaper.metrics["verdict"]
+    verdict = cheaper.metrics.verdict
     assert verdict["label"] == "cheaper" and verdict["passed"]
     assert [loss.split(":")[0] for loss in verdict["losses"]] == ["technical"]
     assert any("per month" in g and "-" in g for g in verdict["gains"])

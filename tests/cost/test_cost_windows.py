@@ -166,6 +166,6 @@ def test_the_classic_model_report_shows_price_per_1000_predictions_and_nothing_l
     assert volume["layout"]["yaxis"]["tickformat"] == ",d" and volume["layout"]["xaxis"]["type"] == "date"
     [spend] = titled(page, "Spend to date")
     budget = next(t for t in spend["data"] if t["name"] == "budget")
-    assert budget["y"] == [report.metrics["budget"]] * 2 and budget["x"][-1] == "2026-10-31"
+    assert budget["y"] == [report.metrics.budget] * 2 and budget["x"][-1] == "2026-10-31"
     assert spend["layout"]["yaxis"]["range"][0] == 0 and spend["data"][0]["y"][-1] == pytest.approx(
-        report.metrics["spend"], rel=1e-3)
+        report.metrics.spend, rel=1e-3)

@@ -20,6 +20,7 @@ def test_the_flow_writes_both_pages_and_sends_the_owner_the_summary(prefect_api,
     assert message["channel"] == "#support-ai-ops"  # the owner's channel from the runbook
     header, body, context = message["blocks"]
     assert header["text"]["text"] == "support-assistant · 2026-11 · the month in short"
-    assert "SLA not judged" in body["text"]["text"] and report.path in context["elements"][0]["text"]
+    assert "SLA not judged" in body["text"]["text"] and "set STEWARD_PUBLIC_URL" in context["elements"][0]["text"]  # a link, never a server path
+    assert report.path not in str(fake_slack.posted())
     with pytest.raises(WindowError, match="2026-13"):
         owner_report(system="support-assistant", month="2026-13")
