@@ -7,9 +7,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from benchmarks import harness, readme_tables
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # benchmarks/ is scripts beside the product, not an installed package
+
+from benchmarks import harness, readme_tables  # noqa: E402
 
 
 def test_readme_tables_match_the_results_files() -> None:
