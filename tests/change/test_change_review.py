@@ -70,7 +70,7 @@ def test_three_demo_candidates_get_the_verdicts_their_simulation_implies(reviewe
 
     leaky = reviewed("prompt=support-v5")
     review = leaky.metrics
-    assert leaky.status.value == "attention" and review["verdict"]["label"] == "blocked"
+    assert leaky.status.value == "attention" and review.verdict["label"] == "blocked"
     assert "account: " in leaky.findings[0].detail and "unsafe" in leaky.findings[0].detail
     page = Path(leaky.report_path).read_text()
     assert "@example.com" not in page.replace("***@***.com", "")  # the leaked address is masked in the matrix
