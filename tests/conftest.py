@@ -16,6 +16,12 @@ for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PRO
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests replay the same examples on every run, so CI never turns red on a new random draw.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("steward", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "steward"))
 PG_ADMIN_URL = os.environ.get("STEWARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
