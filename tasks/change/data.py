@@ -9,7 +9,6 @@ stored: the golden set, the report and the Slack message never hold a raw value.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from importlib import import_module
 from typing import Any
 
 import pandas as pd
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from runbooks.spec import EvaluationSection, RunbookSpec
 from tasks.compliance.pii import Detector, mask
 from tasks.core.errors import ConfigError, DataError
+from tasks.core.imports import load_callable
 from tasks.core.windows import Window
 from tasks.io.outcomes import ERROR, ESCALATED, FALLBACK, KNOWN, RESOLVED, load_outcome_frame
 from tasks.io.sources import read_window
@@ -118,14 +118,7 @@ Responder = Callable[..., Mapping[str, Any]]
 def load_responder(reference: str) -> Responder:
     """The runbook's ``evaluation.responder``: ``respond(text, route, prompt, model)`` returning text,
     tokens_in, tokens_out and latency_ms."""
-    module, _, name = reference.partition(":")
-    try:
-        responder = getattr(import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise ChangeConfigError(f"evaluation.responder {reference!r} cannot be imported: {exc}") from None
-    if not callable(responder):
-        raise ChangeConfigError(f"evaluation.responder {reference!r} is not a function")
-    return responder
+    return load_callable(reference, "evaluation.responder", ChangeConfigError)
 
 
 def answer_all(responder: Responder, examples: list[dict[str, Any]], config: LlmConfig) -> list[Reply]:

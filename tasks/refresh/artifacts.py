@@ -25,6 +25,7 @@ import pandas as pd
 
 from runbooks.spec import RunbookSpec
 from tasks.core.errors import StewardError
+from tasks.core.imports import load_callable
 from tasks.store.database import steward_home
 
 LOGGED = "log:"
@@ -37,14 +38,7 @@ class ModelError(StewardError):
 
 def load_trainer(reference: str) -> Trainer:
     """The ``module:function`` named in ``refresh.trainer``."""
-    module, _, name = reference.partition(":")
-    try:
-        trainer = getattr(import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise ModelError(f"refresh.trainer {reference!r} cannot be imported: {exc}") from None
-    if not callable(trainer):
-        raise ModelError(f"refresh.trainer {reference!r} is not a function")
-    return trainer
+    return load_callable(reference, "refresh.trainer", ModelError)
 
 
 def code_version(reference: str) -> str:
