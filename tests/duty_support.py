@@ -5,7 +5,7 @@ Shared by the window tests and the golden reports (tests/common/test_golden_repo
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -26,6 +26,13 @@ from tasks.outcomes.metrics import OutcomeMetrics
 from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
 from tasks.outcomes.verdict import review as review_outcomes
 from tasks.outcomes.windows import plan_windows
+
+
+def unjudgeable_windows(today: date) -> list[tuple[str, str]]:
+    """Windows no duty may judge on the demo log, each with the reason its headline must give."""
+    return [("2026-01-05..2026-01-11", "ends before the log's first row (2026-08-24)"),
+            ((today + timedelta(days=30)).isoformat(), "is in the future"),
+            (today.isoformat(), "is today and not over yet")]
 
 
 VOLATILE = {"report_path", "flow_run_id", "alerts"}  # what differs from one run to the next

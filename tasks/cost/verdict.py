@@ -178,7 +178,7 @@ def _headline(spend: Budget, unpriced_calls: int, period: Period, recommendation
     text = f"Spend {money(spend.spend, currency)}" + (f" + {unpriced_calls:,} unpriced calls" if unpriced_calls else "")
     if spend.budget is not None:
         text += f" of {money(spend.budget, currency)} budget ({spend.spend / spend.budget:.0%})"
-        if (share := period.budget_share()) < 1:
+        if period.budget_share() < 1:
             text += f", the monthly budget pro-rated to {period.days} of {_month_days(period.first)} days"
     if spend.forecast is not None:
         text += f"; forecast {money(spend.forecast, currency)} by {period.last}"

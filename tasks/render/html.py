@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tasks.core.money import money
-from tasks.render.charts import ASSET, ship_plotly_js
+from tasks.render.charts import ship_plotly_js
 from tasks.store.database import steward_home
 
 Kind = Literal["money", "percent", "count", "number", "status", "text"]

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from browser_support import chromium
 from conftest import REPO
 from deployments.up import healthy
 from tasks.slack.fake import FakeSlack, running_fake_slack
@@ -193,15 +194,6 @@ def test_a_signed_click_resumes_a_suspended_refresh_run_with_nothing_exported(up
         assert session.get_one(ApprovalRequest, request.id).state == "approved"
     status = up.steward("status")
     assert f"Prefect server: http://127.0.0.1:{up.port} (steward up, pid {up.process.pid})" in status.stdout
-
-
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI requires the browser test", pytrace=False)
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    return found
 
 
 def browse(up: Up, path: str, *, screenshot: Path | None = None) -> str:
