@@ -11,7 +11,7 @@ anything is read, stored or sent.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -31,13 +31,9 @@ from tasks.cost.verdict import review
 from tasks.slack.summary import post_summary
 
 
-def previous_month(today: date) -> Window:
-    return Window.month(f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}")
-
-
 def default_window(_spec: RunbookSpec, now: datetime) -> list[Window]:
     """The previous calendar month, UTC."""
-    return [previous_month(now.astimezone(UTC).date())]
+    return [Window.month(Window.month_before(now.astimezone(UTC).date()))]
 
 
 @task(**RETRY)

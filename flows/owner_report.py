@@ -7,7 +7,7 @@ on the 2nd, after the cost review of the 1st.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -21,10 +21,6 @@ from tasks.owner.report import OwnerReport
 SCHEDULE = "0 9 2 * *"  # the 2nd of the month, 09:00 in the owner's timezone: after the monthly cost review
 
 
-def previous_month(now: datetime) -> str:
-    return f"{now.date().replace(day=1) - timedelta(days=1):%Y-%m}"
-
-
 @task(**RETRY)
 def build_report(system: str, month: str, runbooks: str | None) -> OwnerReport:
     catalog = load_catalog(Path(runbooks) if runbooks else None)
@@ -36,7 +32,7 @@ def build_report(system: str, month: str, runbooks: str | None) -> OwnerReport:
 @flow(name="owner-report", flow_run_name="owner-report/{system}/{month}")
 def owner_report(system: str, month: str | None = None, runbooks: str | None = None) -> OwnerReport:
     """Build ``system``'s page for ``month`` (YYYY-MM; default last month) and send its owner the summary."""
-    month = month or previous_month(datetime.now(UTC))
+    month = month or Window.month_before(datetime.now(UTC).date())
     Window.month(month)  # a malformed month is refused before anything is written
     report = build_report(system, month, runbooks)
     delivery = post_owner_summary(load_catalog(Path(runbooks) if runbooks else None), report)

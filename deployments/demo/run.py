@@ -101,15 +101,23 @@ def _attempt(system: str, duty: Duty, window: str, run: Callable[[], DutyReport]
         return None
 
 
-def owner_pages(catalog: Catalog, month: str, console: Console) -> None:
-    """The owners' monthly pages and the portfolio for the demo's last month, from what the duties stored."""
+def owner_months(end: date) -> list[str]:
+    """The months whose owner pages the demo builds: the month to date when the log ends inside it, then the
+    last whole month (what the monthly deployment sends the owner on the 2nd), so the portfolio shows that one."""
+    to_date = [] if (end + timedelta(days=1)).day == 1 else [f"{end:%Y-%m}"]
+    return [*to_date, Window.month_before(end + timedelta(days=1))]
+
+
+def owner_pages(catalog: Catalog, end: date, console: Console) -> None:
+    """The owners' monthly pages and the portfolio, from what the duties stored."""
     from tasks.owner.build import portfolio
 
-    page, rows, reports = portfolio(catalog, month)
-    console.print(f"[bold]Owner's reports[/bold] ({month}) · portfolio: {page}")
-    for row, report in zip(rows, reports, strict=True):
-        console.print(f"  {row.system:<18} SLA {row.sla_state}, readiness level {row.readiness_level} of 5: "
-                      f"{report.path}", markup=False)
+    for month in owner_months(end):
+        page, rows, reports = portfolio(catalog, month)
+        console.print(f"[bold]Owner's reports[/bold] ({month}) · portfolio: {page}")
+        for row, report in zip(rows, reports, strict=True):
+            console.print(f"  {row.system:<18} SLA {row.sla_state}, readiness level {row.readiness_level} of 5: "
+                          f"{report.path}", markup=False)
 
 
 def run_demo(days: int, end: date | None, scale: float, console: Console) -> int:
@@ -181,7 +189,7 @@ def run_demo(days: int, end: date | None, scale: float, console: Console) -> int
         missing = [d.value for d in catalog.get(system).duties() if not available(d)]
         if missing:
             console.print(f"    not built yet: {', '.join(missing)}", markup=False)
-    owner_pages(catalog, f"{end:%Y-%m}", console)
+    owner_pages(catalog, end, console)
     console.print(f"Slack (local fake): {posted} message(s) posted to owners, {updated} message update(s) for repeat "
                   f"or recovered incidents and decisions, {summaries} duty summaries; {len(approved)} approval(s) "
                   f"clicked by the owner.")

@@ -63,6 +63,11 @@ class Window(BaseModel):
             raise WindowError(f"month {text!r} is not YYYY-MM") from None
         return cls.days(first, first.replace(day=calendar.monthrange(first.year, first.month)[1]))
 
+    @classmethod
+    def month_before(cls, day: date) -> str:
+        """``YYYY-MM`` of the calendar month before ``day``'s: what a monthly duty run on ``day`` reads."""
+        return f"{day.replace(day=1) - timedelta(days=1):%Y-%m}"
+
     def label(self) -> str:
         last = (self.end - timedelta(microseconds=1)).date()
         return str(self.start.date()) if last == self.start.date() else f"{self.start.date()}..{last}"

@@ -87,3 +87,9 @@ def test_any_window_arguments_give_a_label_or_a_steward_error(window, month, sta
         return
     if label is not None:
         assert Window.parse(label).label() == label
+
+
+@pytest.mark.parametrize(("day", "month"), [("2026-12-02", "2026-11"), ("2026-01-01", "2025-12"),
+                                            ("2024-03-31", "2024-02"), ("2026-11-30", "2026-10")])
+def test_the_month_before_a_day_is_what_a_monthly_duty_run_that_day_reads(day: str, month: str) -> None:
+    assert Window.month_before(date.fromisoformat(day)) == month

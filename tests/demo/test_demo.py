@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from deployments.demo.run import DutyFailure, _attempt
+from deployments.demo.run import DutyFailure, _attempt, owner_months
 from runbooks.spec import Duty
 from tasks.core.errors import DataError
 
@@ -27,6 +27,18 @@ def test_demo_at_small_scale_on_a_leap_day_month_edge(tmp_path: Path) -> None:
     assert "failed" not in output.lower().replace("failed the gate", ""), output
     assert "ran support-assistant · cost · 2024-01-01..2024-01-31" in output  # the log's first, partial month
     assert "Summary per system" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize(("end", "months"), [
+    ("2026-12-01", ["2026-12", "2026-11"]),  # the day after the 1st: the owner reads November, December to date
+    ("2026-11-30", ["2026-11"]),  # the month is whole: nothing to date
+    ("2024-02-29", ["2024-02"]),
+    ("2027-01-15", ["2027-01", "2026-12"]),
+])
+def test_the_demo_builds_the_owner_pages_of_the_last_whole_month_and_the_month_to_date(end, months) -> None:
+    from datetime import date
+
+    assert owner_months(date.fromisoformat(end)) == months
 
 
 def _boom() -> None:
