@@ -327,7 +327,8 @@ def write_portfolio(rows: list[PortfolioRow], month: str) -> Path:
                  + (f" of {money(row.budget, row.currency)}" if row.budget is not None else ""),
                  str(row.open_incidents),
                  f"{row.readiness_level if row.readiness_level is not None else '—'} (minimum {row.readiness_minimum})"]
-        body.append(f"<tr{red}>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td style='white-space:normal'>{links}</td></tr>")
+        body.append(f"<tr{red}>" + "".join(f"<td>{c}</td>" for c in cells)
+                    + f"<td style='white-space:normal'>{links}</td></tr>")  # the links wrap, the numbers do not
     head = "".join(f"<th>{h}</th>" for h in ("system", "owner", "SLA", "money at stake this month",
                                                "spend against budget", "open incidents", "readiness", "reports"))
     write_html_report(page, f"Steward portfolio · {month}", f"{len(rows)} system(s); red: SLA breached or below the "
