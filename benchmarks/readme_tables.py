@@ -133,9 +133,26 @@ def pii_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def demo_reports_table(results: dict[str, Any]) -> str:
+    summary, added = results["summary"], results["added_share"]
+    inside = {"summary": results["reports"]}  # the builders' seconds, in the shape _spread reads
+    lines = ["| | wall | CPU |", "| --- | --- | --- |",
+             f"| `steward demo`, whole process (fresh home) | {_spread(results, 'wall_s')} | {_spread(results, 'cpu_s')} |",
+             f"| building every report, inside it | {_spread(inside, 'wall_s')} | {_spread(inside, 'cpu_s')} |",
+             f"| what building them adds to the demo | {added['median']:.1%} ({added['min']:.1%}–{added['max']:.1%}) | |",
+             "",
+             "\"Building\" is every page builder's own time, summed inside the demo process: each duty's report "
+             "writer, the compliance evidence pack, the reports index after every duty run, the owners' monthly "
+             "pages and the portfolio (CPU: the building thread's own). \"Adds\" is report wall / (demo wall − "
+             "report wall), per run; median, min–max in brackets.",
+             f"Measured {_day(results)} ({_load(results)}, {_runs(summary['runs'])}, each on a fresh STEWARD_HOME)."]
+    return "\n".join(lines)
+
+
 TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "drift": ("drift_vs_peers.json", drift_table),
     "pii": ("pii_scan.json", pii_table),
+    "demo_reports": ("demo_reports.json", demo_reports_table),
 }
 
 

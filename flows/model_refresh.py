@@ -200,8 +200,8 @@ def compare(spec: RunbookSpec, section: RefreshSection, holdout: Window, trainin
 @task(**CACHED)
 def request_promotion(spec: RunbookSpec, section: RefreshSection, holdout: Window, comparison: Comparison,
                       report: str, timeout_seconds: float) -> str:
-    text, blocks = approval_blocks(spec.system, holdout, comparison, section.gate.metric, report=report,
-                                   run_url=run_url(str(flow_run.id)))
+    text, blocks = approval_blocks(spec.system, holdout, comparison, section.gate.metric, spec.currency(),
+                                   report=report, run_url=run_url(str(flow_run.id)))
     return ask(spec.owner, system=spec.system, action="promote", text=text, blocks=blocks,
                timeout=timedelta(seconds=timeout_seconds), flow_run_id=str(flow_run.id),
                payload={"version": comparison.challenger_version, "previous": comparison.champion_version})
@@ -250,7 +250,8 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
     report = RefreshReport(system=system, duty="refresh", window_start=holdout.start, window_end=holdout.end,
                            status=CheckStatus.healthy, headline=headline(comparison, metric),
                            metrics=comparison, flow_run_id=str(flow_run.id),
-                           report_path=write_refresh_report(system, holdout, training, comparison, metric))
+                           report_path=write_refresh_report(system, holdout, training, comparison, metric,
+                                                            spec.currency()))
     if not comparison.gate.passed:
         report = report.model_copy(update={"status": CheckStatus.attention, "findings": [Finding(
             key="gate", severity="warning", title=f"v{challenger} not promoted: the gate failed",
@@ -272,7 +273,7 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
         title = f"approval expired without a decision; champion v{champion} stays"
     outcome = Outcome(state=decision.state.value, by=who, at=decision.decided_at, reason=decision.reason,
                       promoted=challenger if decision.state == ApprovalState.approved else None)
-    write_refresh_report(system, holdout, training, comparison, metric, outcome)  # no longer asks the owner
+    write_refresh_report(system, holdout, training, comparison, metric, spec.currency(), outcome)  # no longer asks
     report = report.model_copy(update={"status": status, "headline": title, "findings": [Finding(
         key="approval", severity=severity, title=title, evidence={"approval_id": request_id})]})
     return _finish(report, comparison, catalog, name)

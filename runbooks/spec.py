@@ -563,6 +563,10 @@ class RunbookSpec(Strict):
         section = self.section(duty)
         return (section.playbook if section and section.playbook else None) or f"playbooks/{duty.value}.md"
 
+    def currency(self) -> str:
+        """The owner's currency: the outcomes section's (business metrics, money at stake), else the cost's."""
+        return self.outcomes.currency if self.outcomes else self.cost.currency if self.cost else "USD"
+
 
 def metric_names(spec: RunbookSpec) -> set[str]:
     """Every metric an SLA rule may name: the model metrics of its kind, business metrics and their daily rate."""

@@ -8,5 +8,7 @@ def currency_symbol(code: str) -> str:
     return {"USD": "$", "EUR": "€", "GBP": "£"}.get(code, f"{code} ")
 
 
-def money(amount: float, currency: str) -> str:
-    return f"{currency_symbol(currency)}{amount:,.2f}"
+def money(amount: float, currency: str, signed: bool = False) -> str:
+    """``$1,234.50``; the sign goes before the symbol (``-$5.00``), and ``signed`` writes ``+`` too (a change)."""
+    sign = "-" if amount < 0 else "+" if signed else ""
+    return f"{sign}{currency_symbol(currency)}{abs(amount):,.2f}"

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tasks.core.windows import Window
+from tasks.outcomes.report import estimate_band
 from tasks.owner.data import AlertRecord, AliasRecord, ApprovalRecord, RefreshRecord, Result
 
 # Plain names next to the technical ones: what the owner reads first.
@@ -131,8 +132,10 @@ def _span_days(label: str | None) -> float | None:
     return (window.end - window.start).total_seconds() / 86_400
 
 
-def detection_trend(results: list[Result], since: datetime, until: datetime, metric: str = "recall") -> list[dict[str, Any]]:
-    """The positive-class detection rate per reviewed window: realised, estimated and the reference's."""
+def detection_trend(results: list[Result], since: datetime, until: datetime, confidence: float,
+                    metric: str = "recall") -> list[dict[str, Any]]:
+    """The positive-class detection rate per reviewed window: realised, estimated with the estimate's sampling
+    band at the runbook's confidence (the band the outcome review draws), and the reference's."""
     trend = []
     for r in results:
         if r.duty != "outcomes" or not (since <= r.window_end <= until) or not r.metrics.get("total"):
@@ -140,8 +143,11 @@ def detection_trend(results: list[Result], since: datetime, until: datetime, met
         total = r.metrics["total"]
         ref = ((r.metrics.get("reference") or {}).get("total") or {}).get("metrics") or {}
         realised = (total.get("metrics") or {}).get(metric) if r.metrics.get("mature", True) else None
-        trend.append({"window_end": r.window_end, "evaluation": r.metrics.get("evaluation"), "realised": realised,
-                      "estimated": (total.get("estimated") or {}).get(metric), "reference": ref.get(metric)})
+        low, high = estimate_band(total, metric, confidence) if total.get("estimated") else (None, None)
+        trend.append({"window_start": r.window_start, "window_end": r.window_end,
+                      "evaluation": r.metrics.get("evaluation"), "realised": realised,
+                      "estimated": (total.get("estimated") or {}).get(metric), "estimated_low": low,
+                      "estimated_high": high, "reference": ref.get(metric)})
     return trend
 
 
@@ -165,6 +171,8 @@ class Spend(BaseModel):
     cost_per_success: float | None
     calls: int
     recommendations: list[dict[str, Any]]
+    by_day: list[tuple[str, float | None]] = []  # (day, spend) of the judged days: the spend-to-date chart
+    last_day: str | None = None  # the window's last day, where the forecast ends
 
 
 def spend(result: Result) -> Spend:
@@ -172,10 +180,13 @@ def spend(result: Result) -> Spend:
     recs = m.get("recommendations") or []
     budget, forecast, spent = m.get("budget"), m.get("forecast"), float(m.get("spend") or 0.0)
     worst = max(spent, forecast or 0.0)
+    first = f"{result.window_start:%Y-%m-%d}"  # the stored days start earlier: the weekday baseline
     return Spend(month=result.window_start.strftime("%Y-%m"), spend=spent, budget=budget, forecast=forecast,
                  over_budget=worst - budget if budget is not None and worst > budget else None,
                  savings_on_offer=round(sum(float(r.get("monthly_saving") or 0) for r in recs), 2),
-                 cost_per_success=m.get("cost_per_success"), calls=int(m.get("calls") or 0), recommendations=recs)
+                 cost_per_success=m.get("cost_per_success"), calls=int(m.get("calls") or 0), recommendations=recs,
+                 by_day=[(d["day"], d.get("cost")) for d in m.get("by_day") or [] if d["day"] >= first],
+                 last_day=f"{result.window_end - timedelta(days=1):%Y-%m-%d}")
 
 
 def versions_in_use(results: list[Result]) -> dict[str, int]:

@@ -89,7 +89,7 @@ def build_owner_report(spec: RunbookSpec, ops: OpsRecord, month: str, assessment
     window = Window.month(month)
     since = window.end - timedelta(days=QUALITY_DAYS)
     in_month = [r for r in ops.results if window.start < r.window_end <= window.end]
-    currency = (spec.outcomes.currency if spec.outcomes else None) or (spec.cost.currency if spec.cost else "USD")
+    currency = spec.currency()
     reviewed = m.latest(in_month, "outcomes")
     cells = _cells(spec)
     money_ = None
@@ -116,7 +116,8 @@ def build_owner_report(spec: RunbookSpec, ops: OpsRecord, month: str, assessment
         system=spec.system, month=month, owner=spec.owner.name, role=spec.owner.role, kind=spec.kind.value,
         currency=currency, sla_state=state, money_at_stake=at_stake, headline=[],
         quality=m.quality(ops.results, _sla_pairs(spec), since, window.end),
-        detection_trend=m.detection_trend(ops.results, since, window.end) if spec.kind is SystemKind.classifier else [],
+        detection_trend=m.detection_trend(ops.results, since, window.end, spec.outcomes.confidence)
+        if spec.kind is SystemKind.classifier and spec.outcomes else [],
         money=money_, llm=llm, spend=spend,
         compliance=m.compliance([r for r in in_month if r.duty == "compliance"]),
         incidents=m.incidents(ops.alerts, window), approvals=m.approvals(ops.approvals, window),
@@ -210,14 +211,29 @@ def _num(value: float | None) -> str:
 
 
 def _trend_chart(r: OwnerReport) -> str:
-    """Detection rate per review against the reference period (kept behind one function for the chart swap)."""
+    """Detection rate per review (dated by window start, as on the outcome review's page) against the
+    reference period's, the label-free estimate dashed in its sampling band."""
     if not r.detection_trend:
         return ""
-    labels = [f"{t['window_end']:%Y-%m-%d}" for t in r.detection_trend]
-    series = {k: [t[k] for t in r.detection_trend] for k in ("realised", "estimated", "reference")}
-    caption = "<p>Fraud detection rate (recall) per review: realised, estimated (dashed) and the reference period's.</p>"
-    lines = [charts.Series(name, labels, values, dashed=name == "estimated") for name, values in series.items()]
+    days = [f"{t['window_start']:%Y-%m-%d}" for t in r.detection_trend]
+    column = {k: [t.get(k) for t in r.detection_trend] for k in ("realised", "estimated", "estimated_low",
+                                                                  "estimated_high", "reference")}
+    caption = ("<p>Fraud detection rate (recall) per review: realised, estimated without labels (dashed, in its "
+               "confidence band) and the reference period's.</p>")
+    lines = [charts.Series("realised", days, column["realised"]),
+             charts.Series("estimated", days, column["estimated"], low=column["estimated_low"],
+                           high=column["estimated_high"], dashed=True),
+             charts.Series("reference", days, column["reference"])]
     return caption + charts.embed(charts.trend(lines, unit="rate", y_title="detection rate (recall)"))
+
+
+def _spend_chart(s: m.Spend, currency: str) -> str:
+    """Spend to date against the budget, the forecast dashed to the window's last day (the cost review's chart)."""
+    if not s.by_day:
+        return ""
+    return charts.embed(charts.cumulative_spend([d for d, _ in s.by_day], [c for _, c in s.by_day],
+                                                currency=currency, budget=s.budget, forecast=s.forecast,
+                                                month_end=s.last_day))
 
 
 def write_owner_page(r: OwnerReport) -> Path:
@@ -242,7 +258,8 @@ def write_owner_page(r: OwnerReport) -> Path:
     sections[f"Decision quality per SLA metric and slice (last {QUALITY_DAYS} days)"] = html_table(_quality_rows(r))
     if r.spend:
         s = r.spend
-        sections["Spend against budget"] = html_table([{"month": s.month, "spend": money(s.spend, c),
+        sections["Spend against budget"] = _spend_chart(s, c) + html_table([{
+            "month": s.month, "spend": money(s.spend, c),
             "budget": money(s.budget, c) if s.budget is not None else "—",
             "forecast": money(s.forecast, c) if s.forecast is not None else "—",
             "over budget": money(s.over_budget, c) if s.over_budget else "no",
@@ -309,12 +326,13 @@ def write_portfolio(rows: list[PortfolioRow], month: str) -> Path:
                  (money(row.spend, row.currency) if row.spend is not None else "—")
                  + (f" of {money(row.budget, row.currency)}" if row.budget is not None else ""),
                  str(row.open_incidents),
-                 f"{row.readiness_level if row.readiness_level is not None else '—'} (minimum {row.readiness_minimum})",
-                 links]
-        body.append(f"<tr{red}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+                 f"{row.readiness_level if row.readiness_level is not None else '—'} (minimum {row.readiness_minimum})"]
+        body.append(f"<tr{red}>" + "".join(f"<td>{c}</td>" for c in cells)
+                    + f"<td style='white-space:normal'>{links}</td></tr>")  # the links wrap, the numbers do not
     head = "".join(f"<th>{h}</th>" for h in ("system", "owner", "SLA", "money at stake this month",
                                                "spend against budget", "open incidents", "readiness", "reports"))
     write_html_report(page, f"Steward portfolio · {month}", f"{len(rows)} system(s); red: SLA breached or below the "
                       "runbook's minimum readiness level",
-                      {"Systems": f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"})
+                      {"Systems": f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead>"
+                                  f"<tbody>{''.join(body)}</tbody></table></div>"})
     return page

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from runbooks.metrics import GATE_METRICS
 from runbooks.spec import PromotionGate, RefreshSection
 from tasks.common.findings import DutyMetrics, DutyReport
+from tasks.core.money import money
 from tasks.metrics.bootstrap import SURE, paired_resamples
 from tasks.metrics.classifier import ClassifierMetrics, classifier_metrics
 from tasks.refresh.data import LABEL
@@ -185,16 +186,18 @@ def metric_rows(champion: ModelEvaluation, challenger: ModelEvaluation) -> list[
     return rows
 
 
-def business_rows(champion: ModelEvaluation, challenger: ModelEvaluation) -> list[dict[str, str]]:
+def business_rows(champion: ModelEvaluation, challenger: ModelEvaluation, currency: str) -> list[dict[str, str]]:
+    """Counts and money at the decision threshold side by side; money in the owner's currency."""
     rows = []
     for field in BusinessImpact.model_fields:
         before, after = getattr(champion.business, field), getattr(challenger.business, field)
         if before is None or after is None:
             continue
-        money = field.startswith("value_")
-        rows.append({"measure": field.replace("_", " "), "champion": f"{before:,.2f}" if money else f"{before:,}",
-                     "challenger": f"{after:,.2f}" if money else f"{after:,}",
-                     "change": f"{after - before:+,.2f}" if money else f"{after - before:+,}"})
+        if field.startswith("value_"):
+            was, now, change = money(before, currency), money(after, currency), money(after - before, currency, True)
+        else:
+            was, now, change = f"{before:,}", f"{after:,}", f"{after - before:+,}"
+        rows.append({"measure": field.replace("_", " "), "champion": was, "challenger": now, "change": change})
     return rows
 
 

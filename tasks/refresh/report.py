@@ -47,7 +47,7 @@ def decision_text(outcome: Outcome | None, comparison: Comparison) -> str:
 
 
 def write_refresh_report(system: str, holdout: Window, training: Window, comparison: Comparison, metric: str,
-                         outcome: Outcome | None = None) -> str:
+                         currency: str, outcome: Outcome | None = None) -> str:
     """The comparison page; written again with ``outcome`` once the owner decides, so it never still asks."""
     gate = comparison.gate
     verdict = f"<p>{html.escape(decision_text(outcome, comparison))}</p>" if gate.passed else (
@@ -62,7 +62,7 @@ def write_refresh_report(system: str, holdout: Window, training: Window, compari
         f"Held-out window {holdout.label()} ({comparison.holdout_rows:,} labelled rows)":
             html_table(metric_rows(comparison.champion, comparison.challenger)),
         "Business impact at the decision threshold": html_table(business_rows(comparison.champion,
-                                                                              comparison.challenger)),
+                                                                              comparison.challenger, currency)),
         "Slices": html_table(slice_rows(comparison.champion, comparison.challenger, metric)),
     }
     if comparison.golden_champion and comparison.golden_challenger:
@@ -85,8 +85,8 @@ def _preformatted(rows: list[dict[str, str]]) -> str:
     return "```" + "\n".join(lines) + "```"
 
 
-def approval_blocks(system: str, holdout: Window, comparison: Comparison, metric: str, *, report: str,
-                    run_url: str | None) -> tuple[str, list[dict[str, Any]]]:
+def approval_blocks(system: str, holdout: Window, comparison: Comparison, metric: str, currency: str, *,
+                    report: str, run_url: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The evaluation summary the owner decides on: metrics, business impact, slices, links."""
     text = f"{system}: promote model v{comparison.challenger_version}? {headline(comparison, metric)}"
     slices = slice_rows(comparison.champion, comparison.challenger, metric)
@@ -105,7 +105,8 @@ def approval_blocks(system: str, holdout: Window, comparison: Comparison, metric
         section(f"*{headline(comparison, metric)}* on {holdout.label()} "
                 f"({comparison.holdout_rows:,} labelled rows).{golden}"),
         section("*Metrics* (held-out window)\n" + _preformatted(metric_rows(comparison.champion, comparison.challenger))),
-        section("*Business impact*\n" + _preformatted(business_rows(comparison.champion, comparison.challenger))),
+        section("*Business impact*\n"
+                + _preformatted(business_rows(comparison.champion, comparison.challenger, currency))),
         section("*Slices*\n" + _preformatted(slices[:12])),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": links}]},
     ]

@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 from tasks.core.windows import Window
 from tasks.owner.assess import level
 from tasks.owner.data import AlertRecord, AliasRecord, ApprovalRecord, RefreshRecord, Result
-from tasks.owner.metrics import approvals, classifier_money, compliance, incidents, refresh_cycles, spend, step_medians, versions_in_use
+from tasks.owner.metrics import (
+    approvals,
+    classifier_money,
+    compliance,
+    detection_trend,
+    incidents,
+    refresh_cycles,
+    spend,
+    step_medians,
+    versions_in_use,
+)
 
 T0 = datetime(2026, 11, 3, 9, tzinfo=UTC)
 NOV = Window.month("2026-11")
@@ -49,6 +59,27 @@ def test_spend_over_budget_uses_the_forecast_when_it_is_larger_and_sums_the_savi
     s = spend(r)
     assert s.month == "2026-11" and s.over_budget == pytest.approx(15.0) and s.savings_on_offer == 3.75
     assert spend(result("cost", T0, {"spend": 10.0, "budget": 80.0, "forecast": None})).over_budget is None
+
+
+def test_spend_to_date_keeps_the_judged_days_not_the_baseline_before_them() -> None:
+    days = [{"day": f"2026-10-{d}", "cost": 9.0} for d in (30, 31)] + [{"day": "2026-11-01", "cost": 2.0},
+                                                                       {"day": "2026-11-02", "cost": None}]
+    s = spend(result("cost", NOV.end, {"spend": 2.0, "by_day": days}, start=NOV.start))
+    assert s.by_day == [("2026-11-01", 2.0), ("2026-11-02", None)] and s.last_day == "2026-11-30"
+
+
+def test_the_detection_trend_bands_the_label_free_estimate_and_dates_each_review_by_its_start() -> None:
+    judged = result("outcomes", T0, {"total": {"rows": 1000, "metrics": {"recall": 0.8}, "estimated": {}},
+                                     "reference": {"total": {"metrics": {"recall": 0.9}}}})
+    unlabelled = result("outcomes", T0 + timedelta(days=1), {"mature": False, "total": {
+        "rows": 1000, "metrics": {}, "estimated": {"recall": 0.7, "positives": 40.0}}})
+    first, second = detection_trend([judged, unlabelled], T0 - timedelta(days=90), T0 + timedelta(days=1), 0.95)
+    assert (first["window_start"], first["realised"], first["reference"]) == (T0 - timedelta(days=1), 0.8, 0.9)
+    assert first["estimated_low"] is None and second["realised"] is None
+    low, high = second["estimated_low"], second["estimated_high"]
+    assert 0.5 < low < 0.7 < high < 0.85  # a Wilson band on 40 expected frauds: wide, as 40 cases are
+    narrower = detection_trend([unlabelled], T0, T0 + timedelta(days=1), 0.5)[0]
+    assert low < narrower["estimated_low"] < narrower["estimated_high"] < high
 
 
 def alert(i: int, raised: datetime, ack: float | None, resolve: float | None, window_end: datetime | None = None):
