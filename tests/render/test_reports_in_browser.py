@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from browser_support import chromium
 from chart_support import figures, titled
 from runbooks.loader import load_catalog
 from tasks.core.money import currency_symbol
@@ -27,18 +27,9 @@ SCREENSHOTS = REPO / ".test-artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--allow-file-access-from-files"]
 CHARTED = {"outcomes", "cost", "owner"}  # always charted; drift only on a night with drifted columns (the date's)
-MONTH = "2026-11"  # the demo below ends on 2026-11-21
+MONTH = "2026-11"  # the demo below ends on 2026-11-30: November is its last whole month
 FRAUD, SUPPORT = "fraud-scoring", "support-assistant"
 CATALOG = load_catalog(REPO / "runbooks")
-
-
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI requires the browser test", pytrace=False)
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    return found
 
 
 def open_page(page: Path, profile: Path, shot: Path) -> str:
@@ -57,7 +48,7 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env |= {"STEWARD_HOME": str(home), "COLUMNS": "200"}
     result = subprocess.run([sys.executable, "-m", "deployments.cli", "demo", "--days", "90", "--scale", "0.05",
-                             "--end", "2026-11-21"], capture_output=True, text=True, env=env, cwd=REPO, timeout=1800)
+                             "--end", "2026-11-30"], capture_output=True, text=True, env=env, cwd=REPO, timeout=1800)
     assert result.returncode == 0, result.stdout + result.stderr
     return home / "reports"
 
