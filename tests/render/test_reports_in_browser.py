@@ -27,7 +27,8 @@ SCREENSHOTS = REPO / ".test-artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--allow-file-access-from-files"]
 CHARTED = {"outcomes", "cost", "owner"}  # always charted; drift only on a night with drifted columns (the date's)
-MONTH = "2026-11"  # the demo below ends on 2026-11-30: November is its last whole month
+MONTH = "2026-11"  # the demo below ends on 2026-11-21: November to date has the incidents and the approval
+WHOLE_MONTH = "2026-10"  # its last whole month: what the portfolio shows, as the monthly deployment would
 FRAUD, SUPPORT = "fraud-scoring", "support-assistant"
 CATALOG = load_catalog(REPO / "runbooks")
 
@@ -48,7 +49,7 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env |= {"STEWARD_HOME": str(home), "COLUMNS": "200"}
     result = subprocess.run([sys.executable, "-m", "deployments.cli", "demo", "--days", "90", "--scale", "0.05",
-                             "--end", "2026-11-30"], capture_output=True, text=True, env=env, cwd=REPO, timeout=1800)
+                             "--end", "2026-11-21"], capture_output=True, text=True, env=env, cwd=REPO, timeout=1800)
     assert result.returncode == 0, result.stdout + result.stderr
     return home / "reports"
 
@@ -80,7 +81,7 @@ def test_each_report_opens_from_file_and_draws_its_charts(demo_reports: Path, tm
     check(demo_reports / "portfolio.html", "portfolio")
     portfolio = (demo_reports / "portfolio.html").read_text()
     links = re.findall(r"href='([^']+)'", portfolio)
-    assert f"{FRAUD}/owner/{MONTH}.html" in links and f"{SUPPORT}/owner/{MONTH}.html" in links
+    assert f"{FRAUD}/owner/{WHOLE_MONTH}.html" in links and f"{SUPPORT}/owner/{WHOLE_MONTH}.html" in links
     assert all((demo_reports / link).is_file() for link in links), links  # relative links open as files
 
 
