@@ -23,16 +23,7 @@ from prefect.runtime import flow_run
 
 from runbooks.loader import Catalog
 from runbooks.spec import ComplianceSection, Duty, RunbookSpec
-from tasks.common.duty import (
-    duty_spec,
-    failure_hooks,
-    final_state,
-    load_runbooks,
-    log_start,
-    reports_index,
-    run_namer,
-    settle,
-)
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
 from tasks.compliance import checks
@@ -199,7 +190,4 @@ def audit_compliance(catalog: Catalog, system: str, window: str | None = None) -
 @flow(name="compliance-audit", flow_run_name=run_namer("compliance", default_window), **failure_hooks(Duty.compliance))
 def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Audit one period (default: the previous 7 days, UTC) of the system's decision log (``audit_compliance``)."""
-    catalog = load_runbooks(runbooks)
-    reports = audit_compliance(catalog, system, window)
-    reports_index(catalog)
-    return final_state(*reports)
+    return duty_run(audit_compliance, system, window, runbooks)

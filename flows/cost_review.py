@@ -19,16 +19,7 @@ from prefect.states import State
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.duty import (
-    duty_spec,
-    failure_hooks,
-    final_state,
-    load_runbooks,
-    log_start,
-    reports_index,
-    run_namer,
-    settle,
-)
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
 from tasks.core.retry import RETRY
@@ -85,7 +76,4 @@ def review_cost(catalog: Catalog, system: str, window: str | None = None) -> lis
 @flow(name="cost-review", flow_run_name=run_namer("cost", default_window), **failure_hooks(Duty.cost))
 def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Review one month (default: the previous calendar month, UTC) of the system's spend (``review_cost``)."""
-    catalog = load_runbooks(runbooks)
-    reports = review_cost(catalog, system, window)
-    reports_index(catalog)
-    return final_state(*reports)
+    return duty_run(review_cost, system, window, runbooks)

@@ -19,16 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.duty import (
-    duty_spec,
-    failure_hooks,
-    final_state,
-    load_runbooks,
-    log_start,
-    reports_index,
-    run_namer,
-    settle,
-)
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
@@ -149,7 +140,4 @@ def check_drift(catalog: Catalog, system: str, window: str | None = None) -> lis
 @flow(name="drift-check", flow_run_name=run_namer("drift", default_window), **failure_hooks(Duty.drift))
 def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Judge one window (default: yesterday, UTC) of the log against the system's baseline (``check_drift``)."""
-    catalog = load_runbooks(runbooks)
-    reports = check_drift(catalog, system, window)
-    reports_index(catalog)
-    return final_state(*reports)
+    return duty_run(check_drift, system, window, runbooks)

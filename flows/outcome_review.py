@@ -20,16 +20,7 @@ from prefect.states import State
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
-from tasks.common.duty import (
-    duty_spec,
-    failure_hooks,
-    final_state,
-    load_runbooks,
-    log_start,
-    reports_index,
-    run_namer,
-    settle,
-)
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
@@ -148,7 +139,4 @@ def review_outcomes(catalog: Catalog, system: str, window: str | None = None) ->
 @flow(name="outcome-review", flow_run_name=run_namer("outcomes", default_window), **failure_hooks(Duty.outcomes))
 def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
     """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
-    catalog = load_runbooks(runbooks)
-    reports = review_outcomes(catalog, system, window)
-    reports_index(catalog)
-    return final_state(*reports)
+    return duty_run(review_outcomes, system, window, runbooks)

@@ -195,6 +195,18 @@ def write_reports_index(catalog: Catalog, store: Store | None = None) -> Path:
         return write_index(gather_index(session, catalog))
 
 
+DutyWork = Callable[[Catalog, str, str | None], list[DutyReport]]
+"""A duty's work for one system and window (default: the duty's own): what its flow runs, and a nightly batch."""
+
+
+def duty_run(work: DutyWork, system: str, window: str | None, runbooks: str | None) -> State:
+    """The body of a duty's own flow run: its runbooks, its work, the reports index, the run's final state."""
+    catalog = load_runbooks(runbooks)
+    reports = work(catalog, system, window)
+    reports_index(catalog)
+    return final_state(*reports)
+
+
 settle = task(settle_report, name="persist-and-notify", **RETRY)
 reports_index = task(write_reports_index, name="reports-index", **RETRY)
 log_start = task(first_timestamp, name="log-start", **RETRY)  # the first row's time: which days a window may judge
