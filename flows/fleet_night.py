@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from flows.registry import DUTY_WORK, duty_work
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, Schedule
-from tasks.common.duty import alert_failure, load_runbooks, reports_index
+from tasks.common.duty import alert_failure, failure_line, load_runbooks, reports_index
 from tasks.common.findings import DutyReport
 from tasks.common.night import NightItem, Shard, night_share, scheduled_items
 from tasks.core.errors import ConfigError, field_problems
@@ -80,7 +80,7 @@ def night_items(catalog: Catalog, shard: str, cron: str | None, timezone: str,
     """The batch's share of the fleet: the items due on the schedule (every scheduled one without ``cron``)."""
     wanted = duties or list(DUTY_WORK)
     if unbatched := [d.value for d in wanted if d not in DUTY_WORK]:
-        raise ConfigError(f"{', '.join(unbatched)} do(es) not run in a nightly batch (those that do: "
+        raise ConfigError(f"not in a nightly batch: {', '.join(unbatched)} (a batch runs "
                           f"{', '.join(d.value for d in DUTY_WORK)})")
     try:
         schedule = Schedule(cron=cron, timezone=timezone) if cron else None
@@ -89,7 +89,7 @@ def night_items(catalog: Catalog, shard: str, cron: str | None, timezone: str,
     return night_share(scheduled_items(catalog, wanted), Shard.parse(shard), schedule)
 
 
-def run_night(catalog: Catalog, items: list[NightItem], summary: NightSummary) -> NightSummary:
+def run_night(catalog: Catalog, items: list[NightItem], summary: NightSummary) -> None:
     """Each item as a task, one after the other: on two cores a second thread only queues behind the first
     (the work is pandas and SQLite); scale out with more batch runs on more workers instead."""
     logger = get_run_logger()
@@ -98,14 +98,13 @@ def run_night(catalog: Catalog, items: list[NightItem], summary: NightSummary) -
         if not state.is_completed():
             alert_failure(item.system, item.duty, state, str(flow_run.id), f"{flow_run.name} {item.label()}",
                           lambda: catalog)
-            summary.failed[item.label()] = (state.message or state.name).strip().splitlines()[0]
+            summary.failed[item.label()] = failure_line(state)
             logger.error("%s could not run: %s", item.label(), summary.failed[item.label()])
             continue
         reports: list[DutyReport] = state.result()
         summary.done[item.label()] = "+".join(r.status.value for r in reports)
         if any(r.needs_attention() for r in reports):
             summary.attention.append(item.label())
-    return summary
 
 
 def publish_summary(summary: NightSummary) -> None:

@@ -234,6 +234,11 @@ def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, c
     return alert
 
 
+def failure_line(state: Any) -> str:
+    """What a failed (or crashed) run's state says, on one line: the exception's type and message."""
+    return (state.message or state.name or "failed").strip().splitlines()[0]
+
+
 def alert_failure(system: str, duty: Duty, state: Any, flow_run_id: str, run_name: str,
                   catalog: Callable[[], Catalog]) -> None:
     """The last resort for a duty run that could not finish (its own flow run, or its task in a batch): alert the
@@ -242,8 +247,7 @@ def alert_failure(system: str, duty: Duty, state: Any, flow_run_id: str, run_nam
 
     logger = get_logger("steward.failures")
     try:
-        message = (state.message or state.name or "failed").strip().splitlines()[0]
-        alert = record_failed_run(system, duty, message, flow_run_id, catalog())
+        alert = record_failed_run(system, duty, failure_line(state), flow_run_id, catalog())
         logger.info("failure of %s recorded as alert #%s", run_name, alert.id)
     except Exception as exc:  # noqa: BLE001
         logger.error("could not record the failure of %s as an alert: %s", run_name, type(exc).__name__)
