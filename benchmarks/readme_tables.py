@@ -37,7 +37,7 @@ def _day(entry: dict[str, Any]) -> str:
 
 
 def _load(entry: dict[str, Any]) -> str:
-    load = entry.get("summary", {}).get("load_1min")
+    load = entry.get("summary", {}).get("load_1min") or entry.get("load_1min")
     return f"load {load['before']:g}→{load['after']:g}" if load else "load not recorded"
 
 
@@ -149,10 +149,44 @@ def demo_reports_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def fleet_table(results: dict[str, Any]) -> str:
+    header = ["systems", "duty runs", "how", "workers", "wall", "CPU (night + Prefect server)", "load during",
+              "systems per minute", "speed-up over 1 worker"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    notes = []
+    for size, fleet in sorted(results["fleets"].items(), key=lambda kv: int(kv[0])):
+        nights = fleet["nights"]
+        one = nights.get("1")
+        for workers, n in sorted(nights.items(), key=lambda kv: int(kv[0])):
+            speed = f"{one['wall_s'] / n['wall_s']:.2f}×" if one and workers != "1" else "-"
+            lines.append("| " + " | ".join([
+                f"{int(size):,}", f"{fleet['duty_runs']:,}", f"{fleet['batch_runs']} batch runs, process work pool",
+                workers, f"{n['wall_s']:,.0f} s", f"{n['cpu_s']:,.0f} s + {n['server_cpu_s']:,.0f} s",
+                f"{n['load_during']:.1f}", f"{int(size) / n['wall_s'] * 60:.1f}", speed]) + " |")
+            notes.append(f"- {int(size):,} systems, {workers} worker(s): {_day(n)} ({_load(n)}), "
+                         f"batch runs {', '.join(f'{k} {v}' for k, v in n['states'].items())}")
+        if peer := fleet.get("per_run"):
+            lines.append("| " + " | ".join([
+                f"{int(size):,}", f"{fleet['duty_runs']:,}", "each duty its own flow run (before)", "2 processes",
+                f"{peer['process_wall_s']:,.0f} s", f"{peer['cpu_s']:,.0f} s + {peer['server_cpu_s']:,.0f} s", "-",
+                f"{int(size) / peer['process_wall_s'] * 60:.1f}", "-"]) + " |")
+            notes.append(f"- {int(size):,} systems, each duty its own flow run: {_day(peer)} ({_load(peer)}), "
+                         f"{peer['errors']} errors")
+    lines.append("")
+    lines.append("Wall is from creating the night's runs to the last one's end, workers started and stopped inside it; "
+                 "CPU (user + system) is that whole process tree (workers, the flow-run processes they start) plus "
+                 "the Prefect server's over the same time. \"Load during\" is the 1-minute load average sampled "
+                 "through the night: above 2, other work shared the two cores.")
+    lines.append("Measured (date, the machine's 1-minute load average before→after):")
+    lines.extend(notes)
+    return "\n".join(lines)
+
+
 TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "drift": ("drift_vs_peers.json", drift_table),
     "pii": ("pii_scan.json", pii_table),
     "demo_reports": ("demo_reports.json", demo_reports_table),
+    "fleet": ("nightly_fleet.json", fleet_table),
 }
 
 

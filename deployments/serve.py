@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from deployments.plan import DeploymentPlan
-from flows.registry import flow_path, load_flow
+from flows.registry import load_flow
 from tasks.core.errors import StewardError
 
 if TYPE_CHECKING:
@@ -31,12 +31,12 @@ def runner_deployments(plans: list[DeploymentPlan]) -> list[Any]:
     from prefect.schedules import Cron
 
     return [
-        load_flow(flow_path(p.duty)).to_deployment(
-            name=p.system,
+        load_flow(p.flow).to_deployment(
+            name=p.name,
             schedule=Cron(p.cron, timezone=p.timezone) if p.cron else None,
-            parameters={"system": p.system},
+            parameters=p.parameters,
             description=p.description,
-            tags=["steward", p.duty.value if p.duty else "owner-report", p.system],
+            tags=p.tags,
         )
         for p in plans
     ]
@@ -187,7 +187,7 @@ def trigger(plan: DeploymentPlan, window: str | None, wait: bool,
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    parameters: dict[str, Any] = {"system": plan.system}
+    parameters: dict[str, Any] = dict(plan.parameters)
     if window:
         parameters["window"] = window
     with temporary_settings({PREFECT_API_URL: target_api_url()}):

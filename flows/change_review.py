@@ -33,7 +33,7 @@ from tasks.change.data import (
 from tasks.change.report import approval_blocks, group_rows, headline, matrix_rows, write_change_report
 from tasks.change.scorers import Timings, score_answers
 from tasks.change.verdict import ChangeVerdict, judge_change
-from tasks.common.duty import failure_hooks, load_duty, settle
+from tasks.common.duty import failure_hooks, load_duty, reports_index, settle
 from tasks.change.metrics import ChangeMetrics, ChangeReport
 from tasks.common.findings import DutyReport, Finding
 from tasks.common.publish import publish
@@ -113,7 +113,7 @@ def monthly_calls(spec: RunbookSpec, window: Window) -> dict[str, float]:
     return {str(k): float(v) * 30 / VOLUME_DAYS for k, v in counts.items()}
 
 
-@task(**RETRY, **CACHED)
+@task(**(RETRY | CACHED))
 def evaluate(spec: RunbookSpec, candidate: list[str]) -> Review:
     section = evaluation_section(spec)
     window = recent_window(spec)
@@ -233,5 +233,6 @@ def _finish(report: DutyReport, review: Review, catalog: Any, state_name: str) -
     report = publish(report, review.report_path, group_rows(review.verdict.groups, currency),
                      bullets=[*review.verdict.reasons, *review.verdict.gains, *review.verdict.losses])
     report = settle(report, catalog)
+    reports_index(catalog)
     get_run_logger().info("%s change review: %s", report.system, report.headline)
     return Completed(name=state_name, message=report.headline, data=report)

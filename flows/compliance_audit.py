@@ -21,9 +21,10 @@ from prefect import flow, get_run_logger, task
 from prefect.states import State
 from prefect.runtime import flow_run
 
+from runbooks.loader import Catalog
 from runbooks.spec import ComplianceSection, Duty, RunbookSpec
-from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
-from tasks.common.findings import not_judged
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
+from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
 from tasks.compliance import checks
 from tasks.compliance.metrics import AuditScope, ComplianceMetrics
@@ -154,18 +155,18 @@ def evidence_note(pack: str | Path) -> str:
     return f"Evidence pack: [HTML]({html_url}) and [JSON]({json_url})" if html_url and json_url else ""
 
 
-@flow(name="compliance-audit", flow_run_name=run_namer("compliance", default_window), **failure_hooks(Duty.compliance))
-def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> State:
-    """Audit one period (default: the previous 7 days, UTC) of the system's decision log."""
+def audit_compliance(catalog: Catalog, system: str, window: str | None = None) -> list[DutyReport]:
+    """Audit one period (default: the previous 7 days, UTC) of the system's decision log, inside whichever flow
+    run calls it: the duty's own, or a fleet's nightly batch."""
     logger = get_run_logger()
-    catalog, spec = load_duty(system, Duty.compliance, runbooks)
+    spec = duty_spec(catalog, system, Duty.compliance)
     now = datetime.now(UTC)
     audited = Window.parse(window) if window else default_window(spec, now)[0]
     coverage = cover(audited, log_start(spec.source), now)  # asked first, before any side effect
     if coverage.covered is None:  # refused before any side effect: nothing sealed, stored, alerted or sent
         report = not_judged(system, Duty.compliance, coverage.window, coverage.reason, ComplianceMetrics())
         logger.info("%s compliance %s: %s", system, audited.label(), report.headline)
-        return final_state(report)
+        return [report]
     covered = coverage.covered
     log = load_log(spec, covered)
     history = load_history(spec, covered.end)
@@ -183,4 +184,10 @@ def compliance_audit(system: str, window: str | None = None, runbooks: str | Non
     report = settle(report, catalog)
     send_summary(spec, report)
     logger.info("%s compliance: %s", system, report.headline)
-    return final_state(report)
+    return [report]
+
+
+@flow(name="compliance-audit", flow_run_name=run_namer("compliance", default_window), **failure_hooks(Duty.compliance))
+def compliance_audit(system: str, window: str | None = None, runbooks: str | None = None) -> State:
+    """Audit one period (default: the previous 7 days, UTC) of the system's decision log (``audit_compliance``)."""
+    return duty_run(audit_compliance, system, window, runbooks)

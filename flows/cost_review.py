@@ -17,9 +17,10 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.states import State
 
+from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
-from tasks.common.findings import not_judged
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
+from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
 from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover
@@ -44,11 +45,11 @@ def load_month(spec: RunbookSpec, coverage: Coverage, today: date) -> pd.DataFra
 
 
 
-@flow(name="cost-review", flow_run_name=run_namer("cost", default_window), **failure_hooks(Duty.cost))
-def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
-    """Review one month (default: the previous calendar month, UTC) of the system's spend."""
+def review_cost(catalog: Catalog, system: str, window: str | None = None) -> list[DutyReport]:
+    """Review one month (default: the previous calendar month, UTC) of the system's spend, inside whichever flow
+    run calls it: the duty's own, or a fleet's nightly batch."""
     logger = get_run_logger()
-    catalog, spec = load_duty(system, Duty.cost, runbooks)
+    spec = duty_spec(catalog, system, Duty.cost)
     now = datetime.now(UTC)
     today = now.date()
     judged = Window.parse(window) if window else default_window(spec, now)[0]
@@ -56,7 +57,7 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     if coverage.covered is None:  # refused before any side effect: no report file, no result, no alert, no Slack
         report = not_judged(system, Duty.cost, coverage.window, coverage.reason, CostMetrics())
         logger.info("%s cost %s: %s", system, judged.label(), report.headline)
-        return final_state(report)
+        return [report]
     aggregates = load_month(spec, coverage, today)
     report = review(spec, coverage, aggregates, today)
     report = publish(report, write_cost_report(report, spec), model_rows(report), bullets=top_lines(report))
@@ -65,4 +66,10 @@ def cost_review(system: str, window: str | None = None, runbooks: str | None = N
     delivery = post_summary(spec.owner, f"Cost review · {system} · {judged.label()}", top_lines(report),
                             report.report_path, commands)
     logger.info("%s cost: %s (summary %s)", system, report.headline, delivery.value)
-    return final_state(report)
+    return [report]
+
+
+@flow(name="cost-review", flow_run_name=run_namer("cost", default_window), **failure_hooks(Duty.cost))
+def cost_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
+    """Review one month (default: the previous calendar month, UTC) of the system's spend (``review_cost``)."""
+    return duty_run(review_cost, system, window, runbooks)

@@ -17,9 +17,10 @@ from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec
-from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
-from tasks.common.findings import not_judged
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
+from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
 from tasks.core.profiles import TableProfile
@@ -104,15 +105,15 @@ def default_window(_spec: RunbookSpec, now: datetime) -> list[Window]:
     return [Window.yesterday(now)]
 
 
-@flow(name="drift-check", flow_run_name=run_namer("drift", default_window), **failure_hooks(Duty.drift))
-def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> State:
-    """Judge one window (default: yesterday, UTC) of the log against the system's baseline.
+def check_drift(catalog: Catalog, system: str, window: str | None = None) -> list[DutyReport]:
+    """Judge one window (default: yesterday, UTC) of the log against the system's baseline, inside whichever
+    flow run calls it: the duty's own, or a fleet's nightly batch.
 
     Only the days the log covers are judged: a window before its first row, in the future or today is skipped
     with the reason (no alert); a window inside the reference period is insufficient data.
     """
     logger = get_run_logger()
-    catalog, spec = load_duty(system, Duty.drift, runbooks)
+    spec = duty_spec(catalog, system, Duty.drift)
     now = datetime.now(UTC)
     judged = Window.parse(window) if window else default_window(spec, now)[0]
     first = log_start(spec.source)
@@ -133,4 +134,10 @@ def drift_check(system: str, window: str | None = None, runbooks: str | None = N
                              note=f"Baseline {baseline.label}.")
     report = settle(report.model_copy(update={"flow_run_id": flow_run.id}), catalog)
     logger.info("%s drift: %s", system, report.headline)
-    return final_state(report)
+    return [report]
+
+
+@flow(name="drift-check", flow_run_name=run_namer("drift", default_window), **failure_hooks(Duty.drift))
+def drift_check(system: str, window: str | None = None, runbooks: str | None = None) -> State:
+    """Judge one window (default: yesterday, UTC) of the log against the system's baseline (``check_drift``)."""
+    return duty_run(check_drift, system, window, runbooks)

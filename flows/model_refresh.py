@@ -30,7 +30,7 @@ from prefect.states import Completed, State
 
 from runbooks.spec import Duty, RefreshSection, RunbookSpec, SystemKind
 from tasks.approvals.workflow import CACHED, Decision, ask, await_decision
-from tasks.common.duty import failure_hooks, load_duty, log_start, run_namer, settle
+from tasks.common.duty import failure_hooks, load_duty, log_start, reports_index, run_namer, settle
 from tasks.common.findings import Finding, not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import StewardError
@@ -118,7 +118,7 @@ def serving_model(spec: RunbookSpec, window: Window) -> str:
     return str(names.mode().iloc[0]) if len(names) else spec.system
 
 
-@task(**RETRY, **CACHED)
+@task(**(RETRY | CACHED))
 def ensure_champion(spec: RunbookSpec, holdout: Window) -> int:
     """The champion version; on first use, the model serving in the log is registered as version 1.
 
@@ -136,7 +136,7 @@ def ensure_champion(spec: RunbookSpec, holdout: Window) -> int:
         return record.version
 
 
-@task(**RETRY, **CACHED)
+@task(**(RETRY | CACHED))
 def train_challenger(spec: RunbookSpec, section: RefreshSection, training: Window) -> int:
     """Fit the runbook's trainer on the labelled training window and register it as the challenger."""
     assert section.trainer
@@ -177,7 +177,7 @@ def _scores(spec: RunbookSpec, version: int, frame: pd.DataFrame) -> np.ndarray:
     return predict(uri, frame, spec)
 
 
-@task(**RETRY, **CACHED)
+@task(**(RETRY | CACHED))
 def compare(spec: RunbookSpec, section: RefreshSection, holdout: Window, training: Window, champion: int,
             challenger: int) -> Comparison:
     """Both versions on the same held-out window and golden set, then the gate."""
@@ -241,6 +241,7 @@ def model_refresh(system: str, window: str | None = None, runbooks: str | None =
     if reason:
         report = settle(not_judged(system, Duty.refresh, holdout, reason).model_copy(
             update={"flow_run_id": str(flow_run.id)}), catalog)
+        reports_index(catalog)
         logger.info("%s refresh: %s", system, report.headline)
         return Completed(name="Skipped", message=report.headline, data=report)
     champion = ensure_champion(spec, holdout)
@@ -287,5 +288,6 @@ def _person(spec: RunbookSpec, slack_user_id: str | None) -> str:
 def _finish(report: RefreshReport, comparison: Comparison, catalog: Any, state_name: str) -> State:
     report = publish(report, report.report_path, metric_rows(comparison.champion, comparison.challenger))
     report = settle(report, catalog)
+    reports_index(catalog)
     get_run_logger().info("%s refresh: %s", report.system, report.headline)
     return Completed(name=state_name, message=report.headline, data=report)

@@ -20,7 +20,7 @@ from prefect.states import State
 
 from runbooks.loader import Catalog
 from runbooks.spec import Duty, RunbookSpec, SystemKind
-from tasks.common.duty import failure_hooks, final_state, load_duty, log_start, run_namer, settle
+from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import not_judged
 from tasks.common.publish import publish
 from tasks.core.errors import ConfigError
@@ -121,10 +121,10 @@ def default_window(spec: RunbookSpec, now: datetime) -> list[Window]:
     return default_windows(spec, outcomes_arrived_until(spec), now)
 
 
-@flow(name="outcome-review", flow_run_name=run_namer("outcomes", default_window), **failure_hooks(Duty.outcomes))
-def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
-    """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
-    catalog, spec = load_duty(system, Duty.outcomes, runbooks)
+def review_outcomes(catalog: Catalog, system: str, window: str | None = None) -> list[OutcomeReport]:
+    """Review one window, by default the day whose labels matured most recently and yesterday's estimate, inside
+    whichever flow run calls it: the duty's own, or a fleet's nightly batch."""
+    spec = duty_spec(catalog, system, Duty.outcomes)
     if spec.source.outcomes is None:
         raise ConfigError(f"{system}'s runbook names no source.outcomes for its outcome review")
     arrived = outcomes_until(spec)
@@ -133,4 +133,10 @@ def outcome_review(system: str, window: str | None = None, runbooks: str | None 
     reports = [review_window(spec, catalog, w, arrived, first_row) for w in windows]
     for report in reports:
         get_run_logger().info("%s outcomes %s: %s", system, report.window.label(), report.headline)
-    return final_state(*reports)
+    return reports
+
+
+@flow(name="outcome-review", flow_run_name=run_namer("outcomes", default_window), **failure_hooks(Duty.outcomes))
+def outcome_review(system: str, window: str | None = None, runbooks: str | None = None) -> State:
+    """Review one window; by default the day whose labels matured most recently, and yesterday's estimate."""
+    return duty_run(review_outcomes, system, window, runbooks)

@@ -17,6 +17,17 @@ DUTY_FLOWS: dict[Duty, str] = {
     Duty.change_review: "flows.change_review:change_review",
 }
 
+# The duties a nightly batch (flows/fleet_night.py) runs as tasks of its one flow run: each module's work, the
+# function its own flow calls, ``(catalog, system, window=None) -> reports``. Refresh and the change review wait
+# for an owner's decision, so they keep flow runs of their own.
+DUTY_WORK: dict[Duty, str] = {
+    Duty.drift: "flows.drift_check:check_drift",
+    Duty.outcomes: "flows.outcome_review:review_outcomes",
+    Duty.cost: "flows.cost_review:review_cost",
+    Duty.compliance: "flows.compliance_audit:audit_compliance",
+}
+BATCH_FLOW = "flows.fleet_night:nightly_batch"
+
 # Not a duty: the owner's monthly report reads what the duties stored (one scheduled deployment per system).
 OWNER_REPORT_FLOW = "flows.owner_report:owner_report"
 OWNER_REPORT_CRON = "0 9 2 * *"  # the 2nd of the month, 09:00: after the monthly cost review of the 1st
@@ -34,8 +45,13 @@ def duty_flow(duty: Duty) -> Any:
     return load_flow(DUTY_FLOWS[duty])
 
 
+def duty_work(duty: Duty) -> Any:
+    """The function that does ``duty``'s work inside a batch's flow run (one of ``DUTY_WORK``)."""
+    return load_flow(DUTY_WORK[duty])
+
+
 def load_flow(path: str) -> Any:
-    """The flow object at ``module:function``."""
+    """The flow object (or function) at ``module:function``."""
     module, _, name = path.partition(":")
     return getattr(import_module(module), name)
 
@@ -45,12 +61,20 @@ def flow_path(duty: Duty | None) -> str:
     return OWNER_REPORT_FLOW if duty is None else DUTY_FLOWS[duty]
 
 
+def name_of(path: str) -> str:
+    """The Prefect name of the flow at ``module:function``: its function name with dashes (a test checks each)."""
+    return path.rpartition(":")[2].replace("_", "-")
+
+
+def entrypoint_of(path: str) -> str:
+    """The ``path/to/file.py:function`` of the flow at ``module:function``, as prefect.yaml wants it."""
+    module, _, function = path.partition(":")
+    return f"{module.replace('.', '/')}.py:{function}"
+
+
 def flow_name(duty: Duty | None) -> str:
-    """A flow's Prefect name: its function name with dashes (a test checks every flow)."""
-    return flow_path(duty).rpartition(":")[2].replace("_", "-")
+    return name_of(flow_path(duty))
 
 
 def entrypoint(duty: Duty | None) -> str:
-    """The flow's ``path/to/file.py:function``, as prefect.yaml wants it."""
-    module, _, function = flow_path(duty).partition(":")
-    return f"{module.replace('.', '/')}.py:{function}"
+    return entrypoint_of(flow_path(duty))

@@ -610,3 +610,17 @@ def outcome_problems(spec: RunbookSpec) -> str | None:
         if column and column != "total" and column not in section.slices:
             return f"SLA rule on slice {rule.slice!r}: {column!r} is not in outcomes.slices"
     return None
+
+
+class NightlyBatch(Strict):
+    """Run the fleet's scheduled duties in batches: one flow run per (schedule, shard), a task per system and duty."""
+
+    shards: int = Field(default=1, ge=1, le=1000, description="Batch flow runs per schedule; run them on as many "
+                        "workers (each system is in one shard).")
+
+
+class FleetSpec(Strict):
+    """``runbooks/fleet.yaml``: settings for every system at once. Optional; without it each scheduled duty of each
+    system is its own deployment."""
+
+    nightly_batch: NightlyBatch | None = None

@@ -1,4 +1,4 @@
-"""``steward run`` and ``steward status``: trigger a duty by hand, see who must act."""
+"""``steward run``, ``steward night`` and ``steward status``: trigger a duty or a night by hand, see who must act."""
 
 from __future__ import annotations
 
@@ -66,6 +66,39 @@ def run(
     else:
         _print_report(report)
     raise typer.Exit(EXIT_ATTENTION if report.needs_attention() else EXIT_OK)
+
+
+@app.command()
+def night(
+    shard: Annotated[str, typer.Option(help="This share of the fleet, i/n: systems dealt round-robin by name.")] = "1/1",
+    duty: Annotated[list[Duty] | None, typer.Option("--duty", help="Only this duty (repeatable; default: every "
+                                                    "scheduled drift, outcomes, cost and compliance duty).")] = None,
+    fmt: FormatOption = "table",
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Run the night by hand: every scheduled duty (default windows) of the shard's systems, as tasks of one Prefect
+    flow run (the nightly batch; a failed duty alerts its owner and the rest go on)."""
+    _check_format(fmt)
+    from tasks.common.night import Shard
+
+    Shard.parse(shard)  # refused before Prefect starts
+    from flows.fleet_night import nightly_batch
+
+    with err.status(f"running the night of shard {shard} through Prefect…"):
+        state = nightly_batch(shard=shard, duties=duty, runbooks=str(runbooks) if runbooks else None,
+                              return_state=True)
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException):  # the batch could not start (e.g. a duty that is never batched)
+        raise summary
+    if fmt == "json":
+        print(summary.model_dump_json(indent=2))
+    else:
+        for label, why in summary.failed.items():
+            out.print(f"  [red]failed[/red] {escape(label)}: {escape(why)}")
+        for label in summary.attention:
+            out.print(f"  [red]{escape(summary.done[label])}[/red] {escape(label)}")
+        out.print(escape(summary.headline()))
+    raise typer.Exit(EXIT_ATTENTION if summary.failed or summary.attention else EXIT_OK)
 
 
 def _period(window: str | None, month: str | None, start: str | None, end: str | None) -> str | None:
@@ -161,7 +194,7 @@ def status(runbooks: RunbooksOption = None, fmt: FormatOption = "table") -> None
                                  "mttr": format_duration(times.mttr) if times.mttr is not None else None},
                 "sla": "unknown (no outcome review judged yet)" if sla is None else f"{sla.status} ({sla.window_start:%Y-%m-%d})",
                 "triggers": {
-                    d.value: {"schedule": f"{p.cron} {p.timezone}" if p.cron else "manual",
+                    d.value: {"schedule": p.when,
                               "cli": f"steward run {d.value} {name} --deployment",
                               "prefect": f"prefect deployment run '{p.full_name}'"}
                     for d in spec.duties() if (p := plans.get((name, d)))

@@ -71,6 +71,6 @@ def list_deployments(
         return
     table = Table("deployment", "schedule", "entrypoint", box=None)
     for p in plans:
-        table.add_row(p.full_name, f"{p.cron} ({p.timezone})" if p.cron else "manual", p.entrypoint)
+        table.add_row(p.full_name, p.when, p.entrypoint)
     out.print(table)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from prefect.cache_policies import CachePolicy
 from prefect.client.orchestration import get_client
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import NotPausedError, pause_flow_run, resume_flow_run, suspend_flow_run
@@ -52,8 +53,9 @@ def _per_run(context: Any, _parameters: dict[str, Any]) -> str:
     return f"{context.task.task_key}:{context.task_run.flow_run_id}"
 
 
-# For every task before the wait: nothing is retrained or asked twice when a suspended run resumes.
-CACHED: dict[str, Any] = {"cache_key_fn": _per_run, "persist_result": True}
+# For every task before the wait: nothing is retrained or asked twice when a suspended run resumes. A policy, not
+# a cache_key_fn, so that it replaces RETRY's "no cache key" when merged over it (``RETRY | CACHED``).
+CACHED: dict[str, Any] = {"cache_policy": CachePolicy.from_cache_key_fn(_per_run), "persist_result": True}
 
 
 class ApprovalInput(RunInput):

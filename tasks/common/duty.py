@@ -36,13 +36,23 @@ if TYPE_CHECKING:
     from prefect.states import State
 
 
-def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
-    """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""
-    catalog = load_catalog(Path(runbooks) if runbooks else None)
+def load_runbooks(runbooks: str | None) -> Catalog:
+    """The runbooks a flow run names (a folder), else the default ones: loaded once per flow run."""
+    return load_catalog(Path(runbooks) if runbooks else None)
+
+
+def duty_spec(catalog: Catalog, system: str, duty: Duty) -> RunbookSpec:
+    """``system``'s spec, which must switch ``duty`` on: where every duty's work starts."""
     spec = catalog.get(system)
     if spec.section(duty) is None:
         raise ConfigError(f"{system} has no {duty.value} section in its runbook")
-    return catalog, spec
+    return spec
+
+
+def load_duty(system: str, duty: Duty, runbooks: str | None) -> tuple[Catalog, RunbookSpec]:
+    """The runbooks and ``system``'s spec, which must switch ``duty`` on: where every duty flow starts."""
+    catalog = load_runbooks(runbooks)
+    return catalog, duty_spec(catalog, system, duty)
 
 
 DefaultWindows = Callable[[RunbookSpec, datetime], list[Window]]
@@ -175,11 +185,30 @@ def settle_report(report: DutyReport, catalog: Catalog, store: Store | None = No
     notify_owner(store, catalog, report.system)
     with store.session() as session:
         refs = [r.model_copy(update={"delivery": session.get_one(Alert, r.id).delivery}) for r in report.alerts]
-        write_index(gather_index(session, catalog))
     return report.model_copy(update={"alerts": refs})
 
 
+def write_reports_index(catalog: Catalog, store: Store | None = None) -> Path:
+    """Rewrite the reports index from the ops store: the last step of every duty flow run. Once per run, not
+    per report: it reads every system's latest results, so a batch of a thousand systems writes it once."""
+    with (store or open_store()).session() as session:
+        return write_index(gather_index(session, catalog))
+
+
+DutyWork = Callable[[Catalog, str, str | None], list[DutyReport]]
+"""A duty's work for one system and window (default: the duty's own): what its flow runs, and a nightly batch."""
+
+
+def duty_run(work: DutyWork, system: str, window: str | None, runbooks: str | None) -> State:
+    """The body of a duty's own flow run: its runbooks, its work, the reports index, the run's final state."""
+    catalog = load_runbooks(runbooks)
+    reports = work(catalog, system, window)
+    reports_index(catalog)
+    return final_state(*reports)
+
+
 settle = task(settle_report, name="persist-and-notify", **RETRY)
+reports_index = task(write_reports_index, name="reports-index", **RETRY)
 log_start = task(first_timestamp, name="log-start", **RETRY)  # the first row's time: which days a window may judge
 
 
@@ -205,20 +234,31 @@ def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, c
     return alert
 
 
+def failure_line(state: Any) -> str:
+    """What a failed (or crashed) run's state says, on one line: the exception's type and message."""
+    return (state.message or state.name or "failed").strip().splitlines()[0]
+
+
+def alert_failure(system: str, duty: Duty, state: Any, flow_run_id: str, run_name: str,
+                  catalog: Callable[[], Catalog]) -> None:
+    """The last resort for a duty run that could not finish (its own flow run, or its task in a batch): alert the
+    owner with the failure's first line. Never raises: it must not mask the failure itself."""
+    from prefect.logging import get_logger
+
+    logger = get_logger("steward.failures")
+    try:
+        alert = record_failed_run(system, duty, failure_line(state), flow_run_id, catalog())
+        logger.info("failure of %s recorded as alert #%s", run_name, alert.id)
+    except Exception as exc:  # noqa: BLE001
+        logger.error("could not record the failure of %s as an alert: %s", run_name, type(exc).__name__)
+
+
 def failure_hooks(duty: Duty) -> dict[str, list[Callable[[Any, Any, Any], None]]]:
     """Prefect ``on_failure``/``on_crashed`` hooks for ``duty``'s flow: a run that could not finish alerts the owner."""
 
     def failed(_flow: Any, flow_run: Any, state: Any) -> None:
-        from prefect.logging import get_logger
-
-        logger = get_logger("steward.failures")
         params = flow_run.parameters or {}
-        try:  # never raises: it is the last resort, and must not mask the run's own failure
-            catalog = load_catalog(Path(params["runbooks"]) if params.get("runbooks") else None)
-            message = (state.message or state.name or "failed").strip().splitlines()[0]
-            alert = record_failed_run(params["system"], duty, message, str(flow_run.id), catalog)
-            logger.info("failure of %s recorded as alert #%s", flow_run.name, alert.id)
-        except Exception as exc:  # noqa: BLE001
-            logger.error("could not record the failure of %s as an alert: %s", flow_run.name, type(exc).__name__)
+        alert_failure(params.get("system", ""), duty, state, str(flow_run.id), flow_run.name,
+                      lambda: load_runbooks(params.get("runbooks")))
 
     return {"on_failure": [failed], "on_crashed": [failed]}

@@ -22,4 +22,6 @@ def transient_only(_task: Any, _task_run: Any, state: Any) -> bool:
     return False
 
 
-RETRY = {"retries": 2, "retry_delay_seconds": [2, 10], "retry_condition_fn": transient_only}
+# No cache key either: Steward persists no task results, so Prefect's default one (a hash of every argument,
+# log frames included) would be computed on every call for nothing; a fleet's batch makes tens of thousands.
+RETRY = {"retries": 2, "retry_delay_seconds": [2, 10], "retry_condition_fn": transient_only, "cache_policy": None}

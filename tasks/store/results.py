@@ -56,18 +56,23 @@ def record_result(
 
 def latest_results(session: Session, system: str) -> dict[str, CheckResult]:
     """The most recent window's result for each duty of ``system``."""
-    newest = (
-        select(CheckResult.duty, func.max(CheckResult.window_end).label("window_end"))
-        .where(CheckResult.system == system)
-        .group_by(CheckResult.duty)
-        .subquery()
-    )
-    rows = session.scalars(
-        select(CheckResult).join(
-            newest, (CheckResult.duty == newest.c.duty) & (CheckResult.window_end == newest.c.window_end)
-        ).where(CheckResult.system == system)
-    )
-    return {r.duty: r for r in rows}
+    return latest_by_system(session, system).get(system, {})
+
+
+def latest_by_system(session: Session, system: str | None = None) -> dict[str, dict[str, CheckResult]]:
+    """The most recent window's result for each duty of each system (or of ``system``): one query for a whole
+    fleet, which the reports index lists."""
+    newest = select(CheckResult.system, CheckResult.duty, func.max(CheckResult.window_end).label("window_end"))
+    rows = select(CheckResult)
+    if system is not None:
+        newest, rows = newest.where(CheckResult.system == system), rows.where(CheckResult.system == system)
+    latest = newest.group_by(CheckResult.system, CheckResult.duty).subquery()
+    found: dict[str, dict[str, CheckResult]] = {}
+    for r in session.scalars(rows.join(latest, (CheckResult.system == latest.c.system)
+                                       & (CheckResult.duty == latest.c.duty)
+                                       & (CheckResult.window_end == latest.c.window_end))):
+        found.setdefault(r.system, {})[r.duty] = r
+    return found
 
 
 def latest_judged(session: Session, system: str, duty: str) -> CheckResult | None:

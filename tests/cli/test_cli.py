@@ -59,6 +59,7 @@ def test_usage_errors_are_one_line_and_exit_2(_isolated_home: Path) -> None:
     assert missing.returncode == 2 and "/no/such/folder: no such file or folder" in missing.stdout
     bad_duty = steward("run", "dance", "fraud-scoring", home=_isolated_home)
     assert bad_duty.returncode == 2 and "Traceback" not in bad_duty.stderr
+    assert_one_line_error(steward("night", "--shard", "5/4", home=_isolated_home), "a shard is i/n", "'5/4'")
 
 
 def test_systems_lists_owners_duties_and_schedules(_isolated_home: Path) -> None:
