@@ -18,6 +18,7 @@ import numpy as np
 
 CELLS = 1 << 16
 SAMPLE = 8_192  # values a reference's grid is placed from: only speed depends on where it lands
+CHUNK = 1 << 16  # values scaled at a time (512 KB): stays in cache
 SPAN = (0.005, 0.995)  # the grid covers the sample's middle 99%; the tails land in the two end cells
 
 
@@ -45,13 +46,20 @@ class Grid:
         return cls.spanning(low, high)
 
     def cells(self, values: np.ndarray) -> np.ndarray:
-        """Each finite value's cell in 0..CELLS + 1, non-decreasing in the value (far values overflow to the ends)."""
-        with np.errstate(over="ignore"):
-            scaled = np.subtract(values, self.low)
-            scaled *= self.scale
-        np.clip(scaled, -1.0, CELLS, out=scaled)
-        cells = scaled.astype(np.intp)
-        cells += 1
+        """Each finite value's cell in 0..CELLS + 1, non-decreasing in the value (far values overflow to the ends).
+        Computed a slice at a time in one small buffer: a fresh 16 MB temporary a column costs more in page
+        faults than the arithmetic."""
+        cells = np.empty(len(values), np.intp)
+        buffer = np.empty(min(len(values), CHUNK))
+        for start in range(0, len(values), CHUNK):
+            part = values[start : start + CHUNK]
+            scaled = buffer[: len(part)]
+            with np.errstate(over="ignore"):
+                np.subtract(part, self.low, out=scaled)
+                scaled *= self.scale
+            np.clip(scaled, -1.0, CELLS, out=scaled)
+            scaled += 1.0
+            np.copyto(cells[start : start + CHUNK], scaled, casting="unsafe")  # truncates, as astype does
         return cells
 
 
@@ -75,11 +83,16 @@ class Cells:
         then counted, never sorted or searched one by one."""
         mask = np.zeros(CELLS + 2, bool)
         mask[chosen] = True
-        inside = mask[self.of_value]
-        values, cells = self.values[inside], self.of_value[inside]
         one = np.zeros(CELLS + 2)
-        one[cells] = values  # the last write wins: some value of each cell
-        differs = values != one[cells]
+        if 4 * self.count[chosen].sum() < len(self.values):  # a few values: take them out first
+            inside = mask[self.of_value]
+            values, cells = self.values[inside], self.of_value[inside]
+            one[cells] = values  # the last write wins: some value of each cell
+            differs = values != one[cells]
+        else:  # most values (ties): taking them out would cost more than looking at all
+            values, cells = self.values, self.of_value
+            one[cells] = values
+            differs = (values != one[cells]) & mask[cells]
         return one, self.count - np.bincount(cells[differs], minlength=CELLS + 2), values[differs]
 
     def bin_counts(self, edges: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
@@ -144,9 +145,10 @@ def column_kind(series: pd.Series) -> Kind:
 
 def finite(values: np.ndarray) -> tuple[np.ndarray, int, int]:
     """The finite values (``values`` itself when all are) and the NaN and infinity counts."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.isfinite(values.sum()):  # a NaN or an infinity makes the sum one: no mask needed when there is none
+            return values, 0, 0
     kept = np.isfinite(values)
-    if kept.all():
-        return values, 0, 0
     missing = int(np.isnan(values).sum())
     values = values[kept]
     return values, missing, len(kept) - len(values) - missing
@@ -180,8 +182,9 @@ def _numeric(cells: Cells, edges: np.ndarray, missing: int, infinite: int,
     n = len(values)
     low = values[values <= edges[0]] if len(edges) else values
     high = values[values > edges[-1]] if len(edges) else values[:0]
-    below = int(np.count_nonzero(values < bounds.minimum)) if bounds and bounds.minimum is not None else 0
-    above = int(np.count_nonzero(values > bounds.maximum)) if bounds and bounds.maximum is not None else 0
+    # the reference's extremes lie beyond its outer edges, so whatever is out of its range is in a tail
+    below = int(np.count_nonzero(low < bounds.minimum)) if bounds and bounds.minimum is not None else 0
+    above = int(np.count_nonzero(high > bounds.maximum)) if bounds and bounds.maximum is not None else 0
     return NumericProfile(
         low_sum=float(low.sum()),
         high_sum=float(high.sum()),
@@ -259,10 +262,19 @@ def profile_like(reference: NumericProfile | CategoricalProfile, series: pd.Seri
     return categorical_like(reference, *_frequencies(series))
 
 
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """One pool for the process: its threads, and the memory their allocator keeps warm, serve every batch
+    and both sides (a new thread's arena starts cold: thousands of page faults)."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="steward-profile")
+
+
+os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked child has none of the parent's threads
+
+
 def profile_columns(names: list[str], one: Callable[[str], NumericProfile | CategoricalProfile], rows: int) -> TableProfile:
-    """Profile columns on a thread pool: the sorts and counts release the GIL, so two cores work at once."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        profiles = list(pool.map(one, names))
+    """Profile columns on the thread pool: numpy releases the GIL, so both cores work at once."""
+    profiles = list(_pool().map(one, names))
     return TableProfile(rows=rows, columns=dict(zip(names, profiles, strict=True)))
 
 

@@ -190,11 +190,15 @@ def profile_file(path: str, columns: list[str] | None = None, reference: TablePr
     parquet = pq.ParquetFile(path, read_dictionary=text)
     profiles: dict[str, NumericProfile | CategoricalProfile] = {}
     for start in range(0, len(names), PARQUET_BATCH):
-        batch = names[start : start + PARQUET_BATCH]
-        table = _read_columns(path, parquet, batch)  # the previous batch is released as this name is rebound
-        part = profile_columns(
-            batch, lambda name, t=table: _profile_column(path, name, t.column(name), reference.columns[name] if reference else None),
-            table.num_rows,
-        )
-        profiles.update(part.columns)
+        profiles.update(_profile_batch(path, parquet, names[start : start + PARQUET_BATCH], reference).columns)
     return TableProfile(rows=parquet.metadata.num_rows, columns=profiles)
+
+
+def _profile_batch(path: str, parquet: pq.ParquetFile, names: list[str], reference: TableProfile | None) -> TableProfile:
+    """Decode and profile a few columns. Their memory is released before the next batch is decoded, so the
+    allocator hands the same pages back (fresh pages cost a fault each: on a VM half of all reading time)."""
+    table = _read_columns(path, parquet, names)
+    return profile_columns(
+        names, lambda name: _profile_column(path, name, table.column(name), reference.columns[name] if reference else None),
+        table.num_rows,
+    )
