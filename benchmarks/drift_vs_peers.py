@@ -44,18 +44,23 @@ distribution on both sides, drawn independently.
 Measurement: benchmarks/harness.py, the same for every tool: each run is its own
 process reaped with ``os.wait4`` (wall time around it; user+system CPU seconds and
 peak RSS from the kernel). The files are read once before each size so every tool
-starts with a warm page cache. With --repeat N the median wall and CPU time (min
-and max kept) and the largest peak RSS are shown, with the machine's 1-minute load
-average before and after; every run is kept in the JSON. Results are printed and merged into
+starts with a warm page cache. Each tool runs --repeat times (default 3): the median
+wall and CPU time with min and max and the largest peak RSS are shown, with the
+machine's 1-minute load average before and after; every run is kept in the JSON, with
+the read and compute seconds a peer times inside its own process (Steward reads and
+profiles a few columns at a time, so it has no separate compute phase). The headline
+ratios are whole-process. Results are printed and merged into
 benchmarks/results/drift_vs_peers.json (per size and tool, so a later run of one
 tool or size keeps the others).
 
-    .venv/bin/python benchmarks/drift_vs_peers.py                       # everything
+    .venv/bin/python benchmarks/drift_vs_peers.py                       # 100k, 1m, 2m, every tool
     .venv/bin/python benchmarks/drift_vs_peers.py --sizes 100k --tools steward,readonly
-    .venv/bin/python benchmarks/drift_vs_peers.py --setup-peers --sizes 1m --repeat 3
+    .venv/bin/python benchmarks/drift_vs_peers.py --sizes 8m --tools steward,readonly   # linearity
+    .venv/bin/python benchmarks/drift_vs_peers.py --sizes 2m --tools evidently --repeat 1
 
-Evidently at 2M rows per side takes minutes and about 6 GB; the machine this was
-written on has 2 cores and 24 GiB.
+Evidently at 2M rows per side takes about 5 minutes and 4-6 GB a run; the machine
+this was written on has 2 cores and 24 GiB. 8M rows per side is about 1.8 GB of
+Parquet: Steward and the read-only floor only.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import Run, load_average, machine, measure, summarise  # noqa: E402
+from benchmarks.harness import Run, load_average, machine, measure, spread, summarise  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -88,9 +93,10 @@ DEFAULT_STEWARD = ROOT / ".venv" / "bin" / "steward"
 
 SEED = 20_240_917
 GENERATOR_VERSION = 1  # bump when the data changes: cached files and stored results are then replaced
-SIZES = {"100k": 100_000, "1m": 1_000_000, "2m": 2_000_000}
+SIZES = {"100k": 100_000, "1m": 1_000_000, "2m": 2_000_000, "8m": 8_000_000}  # 8m: for linearity (Steward, read-only)
 TOOLS = ("steward", "evidently", "nannyml", "readonly")
 TOOL_TITLES = {"steward": "Steward", "evidently": "Evidently", "nannyml": "NannyML", "readonly": "read-only"}
+IN_PROCESS = ("read_s", "compute_s")  # what a peer times inside its own process (Steward reads and profiles at once)
 EXPECTED_DRIFTED = ("num_shift_mean", "num_shift_spread", "num_shift_tail", "num_shift_zeros", "cat_shift")
 
 READONLY_CODE = (
@@ -328,6 +334,8 @@ def run_tool(tool: str, data: DataSet, steward: Path, peers_python: Path | None,
             # steward drift exits 1 when it found drift: still a successful run.
             allowed = (0, 1) if tool == "steward" else (0,)
             ok = run.error is None and run.exit_code in allowed and document is not None and "drifted" in document
+            if ok:
+                result.runs[-1].update({k: round(document[k], 4) for k in IN_PROCESS if k in document})
         if not ok:
             result.status = "failed"
             if run.error is None and run.exit_code in (0, 1) and tool != "readonly":
@@ -339,6 +347,7 @@ def run_tool(tool: str, data: DataSet, steward: Path, peers_python: Path | None,
             return result
 
     result.summary = summarise(result.runs, load_before, load_average())
+    result.summary.update({k: spread([r[k] for r in result.runs]) for k in IN_PROCESS if all(k in r for r in result.runs)})
     result.wall_s = result.summary["wall_s"]["median"]
     result.cpu_s = result.summary["cpu_s"]["median"]
     result.peak_rss_mb = result.summary["peak_rss_mb"]["max"]
@@ -391,8 +400,26 @@ def _annotated(entry: dict[str, Any]) -> list[str]:
     return [name + alerted.get(name, "") for name in entry["flagged"]]
 
 
+def _figure(entry: dict[str, Any], figure: str) -> str:
+    """'12.70 (11.90-13.00)': the median of the runs and their range."""
+    summary = entry.get("summary", {}).get(figure)
+    if summary is None:
+        return "?" if entry.get(figure) is None else f"{entry[figure]:.2f}"
+    if summary["min"] == summary["max"]:
+        return f"{summary['median']:.2f}"
+    return f"{summary['median']:.2f} ({summary['min']:.2f}-{summary['max']:.2f})"
+
+
+def _ratio(ratios: dict[str, float], wall: str, cpu: str, suffix: str) -> str:
+    """'3.1x (2.9x CPU) suffix': the whole-process wall ratio, the CPU one beside it."""
+    if wall not in ratios:
+        return ""
+    return f"{_times(ratios[wall])}" + (f" ({_times(ratios[cpu])} CPU)" if cpu in ratios else "") + f" {suffix}"
+
+
 def render_size(label: str, rows: int, tools: dict[str, dict[str, Any]], ratios: dict[str, float]) -> str:
-    header = ("tool", "wall s", "CPU s", "peak RSS MB", "wall vs Steward", "Steward RSS vs tool", "flagged", "correct")
+    header = ("tool", "wall s", "CPU s", "peak RSS MB", "compute s in-process", "whole process vs", "Steward RSS vs tool",
+              "flagged", "correct", "load before->after")
     table: list[tuple[str, ...]] = []
     for name in TOOLS:
         entry = tools.get(name)
@@ -400,27 +427,29 @@ def render_size(label: str, rows: int, tools: dict[str, dict[str, Any]], ratios:
             continue
         title = TOOL_TITLES[name]
         if entry["status"] != "ok":
-            table.append((title, "-", "-", "-", "FAILED", "", "", ""))
+            table.append((title, "-", "-", "-", "-", "FAILED", "", "", "", ""))
             continue
         rss = "?" if entry.get("peak_rss_mb") is None else f"{entry['peak_rss_mb']:,.0f}"
         if name == "steward":
-            wall_cmp = f"{_times(ratios['steward_wall_vs_readonly'])} read-only" if "steward_wall_vs_readonly" in ratios else ""
-            rss_cmp = ""
+            wall_cmp, rss_cmp = _ratio(ratios, "steward_wall_vs_readonly", "steward_cpu_vs_readonly", "read-only"), ""
         elif name == "readonly":
             wall_cmp = "(floor)"
             rss_cmp = f"{_times(ratios['steward_rss_vs_readonly'])} read-only's" if "steward_rss_vs_readonly" in ratios else ""
         else:
-            wall_cmp = f"{title}/Steward {_times(ratios[f'{name}_wall_vs_steward'])}" if f"{name}_wall_vs_steward" in ratios else ""
+            wall_cmp = _ratio(ratios, f"{name}_wall_vs_steward", f"{name}_cpu_vs_steward", "Steward")
             rss_cmp = f"{_times(ratios[f'steward_rss_vs_{name}'])} {title}'s" if f"steward_rss_vs_{name}" in ratios else ""
         flagged = "" if entry.get("flagged") is None else str(len(entry["flagged"]))
         correct = "" if entry.get("correct") is None else ("yes" if entry["correct"] else "no")
-        cpu = "?" if entry.get("cpu_s") is None else f"{entry['cpu_s']:.2f}"
-        table.append((title, f"{entry['wall_s']:.2f}", cpu, rss, wall_cmp, rss_cmp, flagged, correct))
+        compute = _figure(entry, "compute_s") if "compute_s" in entry.get("summary", {}) else ""
+        load = entry.get("summary", {}).get("load_1min")
+        loads = f"{load['before']:g}->{load['after']:g}" if load else "?"
+        table.append((title, _figure(entry, "wall_s"), _figure(entry, "cpu_s"), rss, compute, wall_cmp, rss_cmp,
+                       flagged, correct, loads))
 
     widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
     lines = [f"== {label}: {rows:,} rows per side, 25 columns; expected drifted: {', '.join(EXPECTED_DRIFTED)}"]
     for row in [header, *table]:
-        lines.append("  ".join(cell.ljust(widths[i]) if i in (0, 4, 5) else cell.rjust(widths[i])
+        lines.append("  ".join(cell.ljust(widths[i]) if i in (0, 5, 6) else cell.rjust(widths[i])
                                for i, cell in enumerate(row)).rstrip())
     for name in TOOLS:
         entry = tools.get(name)
@@ -480,10 +509,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Steward's drift check against Evidently and NannyML.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100k,1m,2m",
-                        type=lambda s: parse_list(s, list(SIZES), "size"), help="comma-separated: 100k,1m,2m")
+                        type=lambda s: parse_list(s, list(SIZES), "size"), help="comma-separated: " + ",".join(SIZES))
     parser.add_argument("--tools", default=",".join(TOOLS),
                         type=lambda s: parse_list(s, TOOLS, "tool"), help="comma-separated: " + ",".join(TOOLS))
-    parser.add_argument("--repeat", type=int, default=1, help="runs per tool and size (median wall time is shown)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tool and size (medians with min-max are shown)")
     parser.add_argument("--setup-peers", action="store_true", help="(re)install benchmarks/.venv-peers first")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="cache folder for generated data")
     parser.add_argument("--steward", type=Path, default=DEFAULT_STEWARD, help="the steward executable")

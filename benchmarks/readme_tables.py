@@ -60,7 +60,21 @@ def _drift_cell(entry: dict[str, Any] | None) -> str:
     if entry is None or entry.get("status") != "ok":
         return "not run" if entry is None else "failed"
     cpu = _spread(entry, "cpu_s")
-    return f"{_spread(entry, 'wall_s')} wall, {cpu} CPU, {entry['peak_rss_mb']:,.0f} MB"
+    compute = f"; {_spread(entry, 'compute_s')} compute in-process" if "compute_s" in entry.get("summary", {}) else ""
+    return f"{_spread(entry, 'wall_s')} wall, {cpu} CPU, {entry['peak_rss_mb']:,.0f} MB{compute}"
+
+
+def _growth(results: dict[str, Any], name: str) -> str:
+    """Seconds each further million rows per side adds between consecutive sizes (wall, CPU): equal steps
+    mean linear growth, whatever the fixed start-up cost."""
+    measured = sorted((size["rows"], SIZE_TITLES.get(label, label), tool) for label, size in results["sizes"].items()
+                      if (tool := size["tools"].get(name)) and tool.get("status") == "ok" and tool.get("cpu_s"))
+    steps = []
+    for (rows_a, title_a, a), (rows_b, title_b, b) in zip(measured, measured[1:]):
+        per = 1e6 / (rows_b - rows_a)
+        steps.append(f"{title_a}→{title_b} {(b['wall_s'] - a['wall_s']) * per:.2f} s wall, "
+                     f"{(b['cpu_s'] - a['cpu_s']) * per:.2f} s CPU")
+    return "; ".join(steps) or "-"
 
 
 def _drift_ratio(a: dict[str, Any] | None, b: dict[str, Any] | None, dated: set[str]) -> str:
@@ -98,9 +112,12 @@ def drift_table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append("Wall and CPU (user + system) are whole processes, start-up, imports and reading both files "
                  "included: median of the runs, min–max in brackets; memory is the largest peak RSS of the runs. "
-                 "Ratios are of the medians, whole process (CPU in brackets)."
+                 "A peer's \"compute in-process\" is its own timing of the drift computation alone (after reading "
+                 "with pandas). Ratios are of the medians, whole process (CPU in brackets)."
                  + (" † marks a ratio of figures measured on different days (under different load): "
                     "indicative only." if dated else ""))
+    lines.append("Growth, whole process, per further million rows per side (medians): Steward "
+                 + _growth(results, "steward") + "; read-only " + _growth(results, "readonly") + ".")
     lines.append("Measured (date, the machine's 1-minute load average before→after, runs):")
     lines.extend(notes)
     return "\n".join(lines)

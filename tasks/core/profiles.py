@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from tasks.core.binning import Cells, Grid
 from tasks.core.errors import DataError
 
 if TYPE_CHECKING:  # pandas is imported lazily: the ad-hoc file mode profiles Arrow columns without it
@@ -141,22 +143,29 @@ def column_kind(series: pd.Series) -> Kind:
     return "numeric" if series.iloc[:KIND_SAMPLE].nunique(dropna=True) > LOW_CARDINALITY else "categorical"
 
 
-def finite_sorted(values: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """The finite values, sorted (one SIMD sort serves quantiles, bin counts and tails), and the NaN/inf counts."""
+def finite(values: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """The finite values (``values`` itself when all are) and the NaN and infinity counts."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.isfinite(values.sum()):  # a NaN or an infinity makes the sum one: no mask needed when there is none
+            return values, 0, 0
+    kept = np.isfinite(values)
     missing = int(np.isnan(values).sum())
-    values = np.sort(values)[: len(values) - missing]  # NaN sorts last
-    low, high = np.searchsorted(values, [-np.inf, np.inf], side="right")[0], np.searchsorted(values, np.inf, side="left")
-    return values[low:high], missing, int(low + len(values) - high)
+    values = values[kept]
+    return values, missing, len(kept) - len(values) - missing
 
 
-def _quantile_edges(ordered: np.ndarray) -> np.ndarray:
-    """numpy's default (linear) quantiles at GRID-1 cut points, read off an already sorted array."""
-    if len(ordered) == 0:
+def _quantile_edges(cells: Cells) -> np.ndarray:
+    """numpy's default (linear) quantiles at GRID-1 cut points, from the ~200 order statistics they need."""
+    n = len(cells.values)
+    if n == 0:
         return np.array([], float)
-    position = np.linspace(0, 1, GRID + 1)[1:-1] * (len(ordered) - 1)
+    position = np.linspace(0, 1, GRID + 1)[1:-1] * (n - 1)
     lower = np.floor(position).astype(int)
-    upper = np.minimum(lower + 1, len(ordered) - 1)
-    return np.unique(ordered[lower] + (position - lower) * (ordered[upper] - ordered[lower]))
+    upper = np.minimum(lower + 1, n - 1)
+    ranks = np.unique(np.concatenate([lower, upper]))
+    at = cells.order_statistics(ranks)
+    low, high = at[np.searchsorted(ranks, lower)], at[np.searchsorted(ranks, upper)]
+    return np.unique(low + (position - lower) * (high - low))
 
 
 def _sum_sq(values: np.ndarray) -> float:
@@ -166,43 +175,47 @@ def _sum_sq(values: np.ndarray) -> float:
     return float(np.einsum("i,i->", values, values))
 
 
-def _numeric(
-    ordered: np.ndarray, edges: np.ndarray, missing: int, infinite: int, bounds: NumericProfile | None = None
-) -> NumericProfile:
-    """Bin sorted finite values: every count is a binary search, never a pass over the rows."""
-    n = len(ordered)
-    at_or_below = np.searchsorted(ordered, edges, side="right")
-    counts = np.diff(np.concatenate([[0], at_or_below, [n]]))
-    first, last = (int(at_or_below[0]), int(at_or_below[-1])) if len(edges) else (n, n)
-    below = int(np.searchsorted(ordered, bounds.minimum, side="left")) if bounds and bounds.minimum is not None else 0
-    above = n - int(np.searchsorted(ordered, bounds.maximum, side="right")) if bounds and bounds.maximum is not None else 0
+def _numeric(cells: Cells, edges: np.ndarray, missing: int, infinite: int,
+             bounds: NumericProfile | None = None) -> NumericProfile:
+    """Bin finite values against ``edges`` and keep the sums the tails and the spread need; no sort."""
+    values = cells.values
+    n = len(values)
+    low = values[values <= edges[0]] if len(edges) else values
+    high = values[values > edges[-1]] if len(edges) else values[:0]
+    # the reference's extremes lie beyond its outer edges, so whatever is out of its range is in a tail
+    below = int(np.count_nonzero(low < bounds.minimum)) if bounds and bounds.minimum is not None else 0
+    above = int(np.count_nonzero(high > bounds.maximum)) if bounds and bounds.maximum is not None else 0
     return NumericProfile(
-        low_sum=float(ordered[:first].sum()),
-        high_sum=float(ordered[last:].sum()) if len(edges) else 0.0,
-        low_sq=_sum_sq(ordered[:first]),
-        high_sq=_sum_sq(ordered[last:]) if len(edges) else 0.0,
+        low_sum=float(low.sum()),
+        high_sum=float(high.sum()),
+        low_sq=_sum_sq(low),
+        high_sq=_sum_sq(high),
         below=below,
         above=above,
         edges=edges.tolist(),
-        counts=counts.tolist(),
+        counts=cells.bin_counts(edges).tolist(),
         missing=missing,
         infinite=infinite,
-        minimum=float(ordered[0]) if n else None,
-        maximum=float(ordered[-1]) if n else None,
-        total=float(ordered.sum()),
-        total_sq=_sum_sq(ordered),
+        minimum=float(values.min()) if n else None,
+        maximum=float(values.max()) if n else None,
+        total=float(values.sum()),
+        total_sq=_sum_sq(values),
     )
 
 
 def numeric_reference(values: np.ndarray) -> NumericProfile:
     """A reference profile of float values (NaN = missing): quantile edges and their counts."""
-    ordered, missing, infinite = finite_sorted(values)
-    return _numeric(ordered, _quantile_edges(ordered), missing, infinite)
+    kept, missing, infinite = finite(values)
+    cells = Cells.place(kept, Grid.around(kept))
+    return _numeric(cells, _quantile_edges(cells), missing, infinite)
 
 
 def numeric_like(reference: NumericProfile, values: np.ndarray) -> NumericProfile:
-    ordered, missing, infinite = finite_sorted(values)
-    return _numeric(ordered, np.asarray(reference.edges, float), missing, infinite, bounds=reference)
+    """A window's profile on the reference's edges: the grid spans them, so few values share a cell with one."""
+    kept, missing, infinite = finite(values)
+    edges = np.asarray(reference.edges, float)
+    grid = Grid.spanning(edges[0], edges[-1]) if len(edges) else Grid(0.0, 1.0)
+    return _numeric(Cells.place(kept, grid), edges, missing, infinite, bounds=reference)
 
 
 def categorical_reference(frequencies: dict[str, int], missing: int) -> CategoricalProfile:
@@ -249,10 +262,19 @@ def profile_like(reference: NumericProfile | CategoricalProfile, series: pd.Seri
     return categorical_like(reference, *_frequencies(series))
 
 
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """One pool for the process: its threads, and the memory their allocator keeps warm, serve every batch
+    and both sides (a new thread's arena starts cold: thousands of page faults)."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="steward-profile")
+
+
+os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked child has none of the parent's threads
+
+
 def profile_columns(names: list[str], one: Callable[[str], NumericProfile | CategoricalProfile], rows: int) -> TableProfile:
-    """Profile columns on a thread pool: the sorts and counts release the GIL, so two cores work at once."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        profiles = list(pool.map(one, names))
+    """Profile columns on the thread pool: numpy releases the GIL, so both cores work at once."""
+    profiles = list(_pool().map(one, names))
     return TableProfile(rows=rows, columns=dict(zip(names, profiles, strict=True)))
 
 

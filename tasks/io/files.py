@@ -8,18 +8,25 @@ each column's memory is released as soon as it is profiled.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pv
-import pyarrow.parquet as pq
+if sys.platform == "linux" and "pyarrow" not in sys.modules:
+    # Arrow picks its allocator when first imported. Decoding batch after batch frees and reallocates ~200 MB
+    # each time: jemalloc keeps those pages, where mimalloc (the default) hands them back and faults them in
+    # again, half the kernel time of a whole `steward drift` at 2M rows. A user's own choice wins.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 
-from tasks.core.errors import StewardError
-from tasks.core.profiles import (
+import numpy as np  # noqa: E402 - after the allocator is chosen
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+import pyarrow.csv as pv  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+from tasks.core.errors import StewardError  # noqa: E402
+from tasks.core.profiles import (  # noqa: E402
     KIND_SAMPLE,
     LOW_CARDINALITY,
     CategoricalProfile,
@@ -118,17 +125,31 @@ def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
+def _counted(column: pa.ChunkedArray) -> list[tuple[pa.Array, list[int]]]:
+    """(distinct values, their counts) per part. A dictionary column (Parquet text) is counted by index with
+    ``np.bincount``, 4x faster than hashing; anything else by ``value_counts``."""
+    if not pa.types.is_dictionary(column.type):
+        counted = pc.value_counts(column)
+        return [(counted.field("values"), counted.field("counts").to_pylist())]
+    parts = []
+    for chunk in column.chunks:
+        size = len(chunk.dictionary)
+        indices = pc.fill_null(chunk.indices, size) if chunk.null_count else chunk.indices  # nulls: one bin past the end
+        kind = np.dtype(f"{'u' if pa.types.is_unsigned_integer(indices.type) else 'i'}{indices.type.bit_width // 8}")
+        codes = np.frombuffer(indices.buffers()[1], dtype=kind, count=len(indices), offset=indices.offset * kind.itemsize)
+        parts.append((chunk.dictionary, np.bincount(codes, minlength=size + 1)[:size].tolist()))
+    return parts
+
+
 def _frequencies(column: pa.ChunkedArray) -> tuple[dict[str, int], int]:
-    missing = column.null_count
     text = _is_text(column.type) or (pa.types.is_dictionary(column.type) and _is_text(column.type.value_type))
-    counted = pc.value_counts(column)  # count first, then label the few distinct values (not every row)
-    values = counted.field("values")
-    labels = values if text else pc.cast(values, pa.string())
     frequencies: dict[str, int] = {}
-    for label, count in zip(labels.to_pylist(), counted.field("counts").to_pylist(), strict=True):
-        if label is not None:
-            frequencies[label] = frequencies.get(label, 0) + count  # values that print alike count together
-    return frequencies, missing
+    for values, counts in _counted(column):  # count first, then label the few distinct values (not every row)
+        labels = values if text else pc.cast(values, pa.string())
+        for label, count in zip(labels.to_pylist(), counts, strict=True):
+            if label is not None and count:
+                frequencies[label] = frequencies.get(label, 0) + count  # values that print alike count together
+    return frequencies, column.null_count
 
 
 def _profile_column(
@@ -190,11 +211,15 @@ def profile_file(path: str, columns: list[str] | None = None, reference: TablePr
     parquet = pq.ParquetFile(path, read_dictionary=text)
     profiles: dict[str, NumericProfile | CategoricalProfile] = {}
     for start in range(0, len(names), PARQUET_BATCH):
-        batch = names[start : start + PARQUET_BATCH]
-        table = _read_columns(path, parquet, batch)  # the previous batch is released as this name is rebound
-        part = profile_columns(
-            batch, lambda name, t=table: _profile_column(path, name, t.column(name), reference.columns[name] if reference else None),
-            table.num_rows,
-        )
-        profiles.update(part.columns)
+        profiles.update(_profile_batch(path, parquet, names[start : start + PARQUET_BATCH], reference).columns)
     return TableProfile(rows=parquet.metadata.num_rows, columns=profiles)
+
+
+def _profile_batch(path: str, parquet: pq.ParquetFile, names: list[str], reference: TableProfile | None) -> TableProfile:
+    """Decode and profile a few columns. Their memory is released before the next batch is decoded, so the
+    allocator hands the same pages back (fresh pages cost a fault each: on a VM half of all reading time)."""
+    table = _read_columns(path, parquet, names)
+    return profile_columns(
+        names, lambda name: _profile_column(path, name, table.column(name), reference.columns[name] if reference else None),
+        table.num_rows,
+    )

@@ -41,6 +41,20 @@ def test_counting_before_labelling_gives_the_same_frequencies(parts: list[list[i
 
 
 @settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from("abcd")), max_size=30), min_size=1, max_size=4),
+       st.sampled_from([pa.int8(), pa.uint16(), pa.int32()]))
+def test_dictionary_columns_counted_by_index_give_the_same_frequencies(parts: list[list[str | None]],
+                                                                      index: pa.DataType) -> None:
+    """Parquet text arrives as dictionaries: one per part, in any order, with unused entries, sliced."""
+    dictionary = pa.array(["d", "unused", "b", "a", "c"])
+    position = {v: i for i, v in enumerate(dictionary.to_pylist())}
+    arrays = [pa.DictionaryArray.from_arrays(pa.array([None, *(None if v is None else position[v] for v in part)],
+                                                      type=index), dictionary).slice(1) for part in parts]
+    column = pa.chunked_array(arrays, type=pa.dictionary(index, pa.string()))
+    assert _frequencies(column) == (_plain_frequencies(column), column.null_count)
+
+
+@settings(max_examples=60, deadline=None)
 @given(st.lists(float_chunks, min_size=1, max_size=4))
 def test_float_labels_that_print_alike_are_counted_together(parts: list[list[float | None]]) -> None:
     column = pa.chunked_array([pa.array(part, type=pa.float64()) for part in parts], type=pa.float64())
