@@ -19,7 +19,7 @@ def test_readme_tables_match_the_results_files() -> None:
 
 
 def test_a_changed_result_changes_the_readme(tmp_path: Path) -> None:
-    for name in ("drift_vs_peers.json", "pii_scan.json"):
+    for name, _ in readme_tables.TABLES.values():
         shutil.copy(readme_tables.RESULTS / name, tmp_path / name)
     drift = json.loads((tmp_path / "drift_vs_peers.json").read_text())
     steward = next(iter(drift["sizes"].values()))["tools"]["steward"]
@@ -37,6 +37,20 @@ def test_every_drift_figure_is_dated_and_says_what_it_includes() -> None:
     for size in results["sizes"].values():
         for tool in size["tools"].values():
             assert tool["measured_at"][:10] in table
+
+
+def test_every_cost_figure_is_dated_says_what_it_includes_and_shows_the_plans() -> None:
+    table = readme_tables.rendered("cost")
+    assert "start-up, imports, the query, building the frame" in table and "fixed start-up" in table
+    results = json.loads((readme_tables.RESULTS / "cost_review.json").read_text())
+    for row in results["rows"]:
+        for path in ("pushdown", "naive"):
+            if path in row:
+                assert row[path]["process"]["measured_at"][:10] in table
+                assert f"{row[path]['process']['runs']} run" in table
+    postgres = [r for r in results["rows"] if r["database"] == "postgresql"]
+    assert postgres and all(any("Partial HashAggregate" in line for line in r["setup"]["plan"]) for r in postgres)
+    assert table.count("Before: ") == table.count("After: ") == len(postgres)
 
 
 def test_harness_counts_the_childs_cpu_and_memory() -> None:
