@@ -1,7 +1,8 @@
 """Find personal data in logged free text: fast regexes, then a checksum or range check per hit.
 
 One pattern per kind scans all of a column's text in one pass (rows joined by a
-newline, hits mapped back to rows); a candidate only counts when it validates
+newline, hits mapped back to rows; the numeric kinds only inside its runs of
+digits and separators); a candidate only counts when it validates
 (Luhn and an issuer's length for cards, the country's length and ISO 7064
 mod-97 for IBANs, octet ranges for IPs), so order numbers, dates, epoch
 timestamps and version strings stay quiet. tests/compliance/test_pii_conformance.py holds
@@ -174,9 +175,10 @@ def _ip(text: str) -> str | None:
 # long, so they can only lie in a run of those characters that starts with a digit, "+" or "(": one pass
 # finds the runs (a few per cent of free text), and those three patterns search only inside them.
 _NUMBER_RUN = re.compile(r"[\d+(][\d+(). -]{6,}")
+_Candidates = Callable[[str, list[tuple[int, int]]], Iterator[re.Match[str]]]  # (text, its number runs) -> matches
 
 
-def _in_number_runs(name: str) -> Callable[[str, list[tuple[int, int]]], Iterator[re.Match[str]]]:
+def _in_number_runs(name: str) -> _Candidates:
     """A pass searching the number runs of the text only; one character past each run feeds its lookahead."""
     pattern = _PATTERNS[name]
 
@@ -187,13 +189,12 @@ def _in_number_runs(name: str) -> Callable[[str, list[tuple[int, int]]], Iterato
     return candidates
 
 
-def _whole_text(search: Callable[[str], Iterator[re.Match[str]]]) -> Callable[[str, list[tuple[int, int]]], Iterator[re.Match[str]]]:
+def _whole_text(search: Callable[[str], Iterator[re.Match[str]]]) -> _Candidates:
     return lambda text, _runs: search(text)
 
 
-# The passes over a text in order: (pattern, kind reported, candidates in the text given its number runs,
-# check of a candidate returning the validated value, possibly shorter, or None).
-_Candidates = Callable[[str, list[tuple[int, int]]], Iterator[re.Match[str]]]
+# The passes over a text in order: (pattern, kind reported, candidates, check of a candidate returning the
+# validated value, possibly shorter, or None).
 _PASSES: list[tuple[str, str, _Candidates, Callable[[str], str | None]]] = [
     ("email", "email", _whole_text(_emails), lambda text: text),
     ("iban", "iban", _whole_text(_PATTERNS["iban"].finditer), _iban),
@@ -225,7 +226,7 @@ def mask(kind: str, value: str) -> str:
     return re.sub(r"[A-Za-z0-9]", "*", value[:-2]) + value[-2:]
 
 
-# Dataclasses, not pydantic models: a scan's process need not pay pydantic's import (a fifth of the scan).
+# Dataclasses, not pydantic models: a process that only scans need not import pydantic.
 @dataclass
 class Hits:
     """What one kind of personal data looks like in one field: counts and safe evidence only."""
