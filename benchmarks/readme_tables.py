@@ -170,8 +170,8 @@ def _plan(lines: list[str]) -> str:
         elif text.startswith(("Planned Partitions:", "Workers Launched:")):
             nodes[-1] += f" ({text.split('  ')[0].lower()})"
         elif text.startswith("Execution Time:"):
-            extra = text.split(": ")[1]
-    return " ← ".join(nodes) + f", {extra}"
+            extra = f"{float(text.split()[2]) / 1000:.1f} s"
+    return " ← ".join(nodes) + f", executed in {extra}"
 
 
 def cost_table(results: dict[str, Any]) -> str:
