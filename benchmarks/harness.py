@@ -165,6 +165,29 @@ def repeat(command: list[str], runs: int = 3, env: dict[str, str] | None = None,
     return {"summary": summary, "last": asdict(last)}
 
 
+def repeat_reports(command: list[str], runs: int = 3, env: dict[str, str] | None = None,
+                   timeout_s: float = 3600.0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``runs`` whole-process runs of a tool that prints a JSON document as its last line of output: the summary
+    (as :func:`repeat`'s, every run's figures kept) and each run's document, e.g. its in-process seconds.
+
+    A run that fails (an exit code, a signal, a timeout, no document) stops and raises.
+    """
+    before = load_average()
+    kept: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
+    for _ in range(runs):
+        run = measure(command, env, timeout_s)
+        lines = run.stdout.strip().splitlines()
+        if run.error or run.exit_code or not lines:
+            raise RuntimeError(f"{Path(command[1] if len(command) > 1 else command[0]).name}: "
+                               f"{run.error or f'exit {run.exit_code}'}\n{run.stderr[-2000:]}")
+        kept.append(run.figures())
+        reports.append(json.loads(lines[-1]))
+    summary = summarise(kept, before, load_average())
+    summary["every_run"] = kept
+    return summary, reports
+
+
 def ratio(numerator: dict[str, Any], denominator: dict[str, Any], figure: str = "wall_s") -> float:
     """The ratio of two summaries' medians of one figure (e.g. a peer's wall over Steward's)."""
     return round(numerator[figure]["median"] / denominator[figure]["median"], 3)

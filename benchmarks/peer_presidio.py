@@ -10,10 +10,13 @@ import json
 import sys
 import time
 
+import tldextract
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer, EmailRecognizer, IbanRecognizer, IpRecognizer, PhoneRecognizer,
 )
 
+# Offline: the email check's domain parser uses the public-suffix snapshot it ships, never fetching the list.
+tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
 RECOGNIZERS = [EmailRecognizer(), PhoneRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer()]
 ENTITIES = [e for r in RECOGNIZERS for e in r.supported_entities]
 
@@ -21,7 +24,7 @@ ENTITIES = [e for r in RECOGNIZERS for e in r.supported_entities]
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
         texts = f.read().split("\n")
-    for recognizer in RECOGNIZERS:  # warm up outside the clock (the email check loads its suffix list once)
+    for recognizer in RECOGNIZERS:  # warm up outside the clock (the email check loads its suffix snapshot once)
         recognizer.analyze("mail a.b@example.com or call +1 415 555 0132", ENTITIES, None)
     started = time.perf_counter()
     flagged = [i for i, text in enumerate(texts)

@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.drift_vs_peers import BENCH_DIR, ensure_peers_venv  # noqa: E402
-from benchmarks.harness import load_average, machine, measure, summarise  # noqa: E402
+from benchmarks.harness import machine, repeat_reports  # noqa: E402
 from deployments.demo.simulator import PLANTED_PII, simulate_support  # noqa: E402
 from tasks.compliance.pii import luhn_valid  # noqa: E402
 
@@ -98,21 +98,11 @@ def score(flagged: set[int], truth: set[int]) -> dict[str, float]:
 
 def run_tool(command: list[str], megabytes: float, truth: set[int], runs: int) -> dict[str, Any]:
     """One tool as a whole process, ``runs`` times: its own scan time (median), the process's figures, its recall."""
-    env = {**os.environ, "PYTHONPATH": str(BENCH_DIR.parent)}
-    before, kept, scans = load_average(), [], []
-    for _ in range(runs):
-        run = measure(command, env, TIMEOUT_S)
-        if run.error or run.exit_code:
-            raise SystemExit(f"{command[1]}: {run.error or f'exit {run.exit_code}'}\n{run.stderr[-2000:]}")
-        out = json.loads(run.stdout.strip().splitlines()[-1])
-        kept.append(run.figures())
-        scans.append(out["seconds"])
-    summary = summarise(kept, before, load_average())
-    summary["every_run"] = kept
-    seconds = statistics.median(scans)
+    summary, reports = repeat_reports(command, runs, {**os.environ, "PYTHONPATH": str(BENCH_DIR.parent)}, TIMEOUT_S)
+    seconds = statistics.median(r["seconds"] for r in reports)
     return {"seconds": seconds, "mb_per_s": megabytes / seconds, "wall_s": summary["wall_s"]["median"],
             "cpu_s": summary["cpu_s"]["median"], "peak_rss_mb": summary["peak_rss_mb"]["max"],
-            "measured_at": summary["measured_at"], "summary": summary, **score(set(out["flagged"]), truth)}
+            "measured_at": summary["measured_at"], "summary": summary, **score(set(reports[-1]["flagged"]), truth)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -199,11 +199,97 @@ def fleet_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _secs(summary: dict[str, float] | None) -> str:
+    """'0.95 s (0.90–1.10)': a median in seconds, two decimals under 10 s, and its range over several runs."""
+    if not summary:
+        return "-"
+
+    def f(x: float) -> str:
+        return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+    return f"{f(summary['median'])} s" + ("" if summary["min"] == summary["max"] else
+                                         f" ({f(summary['min'])}–{f(summary['max'])})")
+
+
+def _process(summary: dict[str, Any]) -> str:
+    return (f"{_secs(summary['wall_s'])} wall, {_secs(summary['cpu_s'])} CPU, "
+            f"{summary['peak_rss_mb']['max']:,.0f} MB")
+
+
+def _cost_cells(run: dict[str, Any] | None, calls: int) -> list[str]:
+    if run is None:
+        return ["not run", "-", "-"]
+    if "error" in run:
+        return [f"{run['error']} ({_process(run['process'])})", "-", "-"]
+    inside = run["in_process_s"]
+    return [_process(run["process"]), f"{_secs(inside)}, {calls / inside['median'] / 1e6:.2f}M rows/s",
+            _secs(run.get("db_cpu_s"))]
+
+
+def _plan(lines: list[str]) -> str:
+    """An EXPLAIN ANALYZE as its chain of nodes, with what decides its speed: partitions, workers, time."""
+    nodes, extra = [], ""
+    for line in lines:
+        text = line.strip().removeprefix("->").strip()
+        if "  (cost=" in text:
+            nodes.append(text.split("  (cost=")[0])
+        elif text.startswith(("Planned Partitions:", "Workers Launched:")):
+            nodes[-1] += f" ({text.split('  ')[0].lower()})"
+        elif text.startswith("Execution Time:"):
+            extra = f"{float(text.split()[2]) / 1000:.1f} s"
+    return " ← ".join(nodes) + f", executed in {extra}"
+
+
+def cost_table(results: dict[str, Any]) -> str:
+    header = ["calls in the month", "database", "Steward (pushdown): whole process", "its aggregation (in-process)",
+              "database CPU", "naive (all rows into pandas): whole process", "its aggregation (in-process)",
+              "database CPU", "naive / Steward: whole process (CPU)", "in-process", "peak memory"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    notes, plans = [], []
+    titles = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    for row in sorted(results["rows"], key=lambda r: (r["calls"], r["database"] != "sqlite")):
+        push, naive = row.get("pushdown"), row.get("naive")
+        size = f"{row['calls'] / 1e6:g}M"
+        ratios = ["-", "-", "-"]
+        if push and naive and "error" not in push and "error" not in naive:
+            p, n = push["process"], naive["process"]
+            ratios = [f"{_times(n['wall_s']['median'] / p['wall_s']['median'])} "
+                      f"({_times(n['cpu_s']['median'] / p['cpu_s']['median'])})",
+                      _times(naive["in_process_s"]["median"] / push["in_process_s"]["median"]),
+                      _times(n["peak_rss_mb"]["max"] / p["peak_rss_mb"]["max"])]
+        lines.append("| " + " | ".join([size, titles[row["database"]], *_cost_cells(push, row["calls"]),
+                                         *_cost_cells(naive, row["calls"]), *ratios]) + " |")
+        measured = "; ".join(f"{path} {_day(run['process'])} ({_load({'summary': run['process']})}, "
+                             f"{_runs(run['process']['runs'])})" for path, run in (("pushdown", push), ("naive", naive)) if run)
+        notes.append(f"- {size} {titles[row['database']]}: {measured}")
+        if setup := row.get("setup"):
+            plans.append(f"- {size}: generated in {setup['generated_s']:.0f} s ({setup['table_mb']:,} MB); "
+                         f"`steward index` statements {setup['declared_s']:.0f} s. Before: {_plan(setup['plan_before'])}. "
+                         f"After: {_plan(setup['plan'])}.")
+    imports = results["imports"]
+    lines.append("")
+    lines.append("\"Whole process\" is each path's own process from outside (start-up, imports, the query, building "
+                 "the frame): wall and CPU (user + system) medians, min–max in brackets, and the largest peak RSS. "
+                 "Its CPU is the client's only: the database's work is the \"database CPU\" column (PostgreSQL's "
+                 "backend and parallel workers, read from /proc; not measured for SQLite, which runs inside the "
+                 "process). \"In-process\" is the aggregation alone, timed inside the process. Ratios are of the "
+                 "medians. Every process first pays the fixed start-up of a process that only imports what both "
+                 f"paths import (the interpreter, pandas, SQLAlchemy, the runbook models, psycopg): "
+                 f"{_process(imports)} ({_day(imports)}, {_load({'summary': imports})}).")
+    lines.append("Measured (date, the machine's 1-minute load average before→after, runs):")
+    lines.extend(notes)
+    if plans:
+        lines.append("PostgreSQL plans of the pushdown (EXPLAIN ANALYZE, before and after `steward index`):")
+        lines.extend(plans)
+    return "\n".join(lines)
+
+
 TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "drift": ("drift_vs_peers.json", drift_table),
     "pii": ("pii_scan.json", pii_table),
     "demo_reports": ("demo_reports.json", demo_reports_table),
     "fleet": ("nightly_fleet.json", fleet_table),
+    "cost": ("cost_review.json", cost_table),
 }
 
 

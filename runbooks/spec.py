@@ -185,6 +185,11 @@ class Source(Strict):
     table: str | None = None
     columns: Columns = Columns()
     outcomes: Outcomes | None = None
+    timestamp_index: Literal["brin", "btree"] | None = Field(
+        default=None,
+        description="An index on the log's timestamp column, created by `steward index SYSTEM` (never by a duty run): "
+                    "brin for an append-only log (a few pages, however many rows), btree otherwise.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -200,6 +205,8 @@ class Source(Strict):
             raise ValueError("give exactly one of 'url', 'url_env', 'block' or 'path'")
         if self.path is None and not self.table:
             raise ValueError("a SQL source needs 'table' (the prediction/interaction log)")
+        if self.path and self.timestamp_index:
+            raise ValueError("'timestamp_index' is for a SQL table; files have no index")
         return self
 
 

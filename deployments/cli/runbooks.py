@@ -74,3 +74,22 @@ def list_deployments(
         table.add_row(p.full_name, p.when, p.entrypoint)
     out.print(table)
 
+
+@app.command("index")
+def index_log(
+    system: Annotated[str, typer.Argument(help="The system whose SQL log gets what its runbook's source declares.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the statements without running them.")] = False,
+    runbooks: RunbooksOption = None,
+) -> None:
+    """Create the runbook's declared timestamp index (and PostgreSQL's day statistics); no duty run ever does."""
+    from tasks.io.indexes import create, statements
+
+    source = _catalog(runbooks).get(system).source
+    ddl = statements(source)
+    for statement in ddl:
+        print(f"{statement};")
+    if not ddl:
+        out.print(f"nothing to create: {system}'s runbook declares no source.timestamp_index")
+    elif not dry_run:
+        create(source, ddl)
+        out.print(f"done: {len(ddl)} statement(s) on {system}'s log")

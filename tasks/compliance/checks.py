@@ -155,7 +155,7 @@ def pii(spec: RunbookSpec, frame: pd.DataFrame, detector: Detector) -> Check:
         regulation=spec.compliance.regulation if spec.compliance else None,
         counts={"rows_scanned": len(frame), "fields": by_field,
                 "rows_with_pii": len(rows),
-                "detail": [h.model_dump(exclude={"request_ids"}) for h in hits]},
+                "detail": [h.evidence() for h in hits]},
         examples=[ids[r] for r in rows[:EXAMPLES]],
     )
 

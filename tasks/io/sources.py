@@ -14,7 +14,8 @@ from functools import cache
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-from sqlalchemy import Column, Engine, MetaData, Table, and_, func, select
+from sqlalchemy import Column, Date, Engine, MetaData, Table, and_, cast, func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
 
 from runbooks.spec import Source
@@ -93,6 +94,15 @@ def column_time(engine: Engine, column: Column, moment: datetime) -> datetime:
 def sql_bounds(engine: Engine, column: Column, window: Window) -> tuple[datetime, datetime]:
     """The window's bounds as ``column`` compares them."""
     return column_time(engine, column, window.start), column_time(engine, column, window.end)
+
+
+def sql_day(engine: Engine, column: Column) -> ColumnElement:
+    """The UTC calendar day of a timestamp column, as a GROUP BY key (and the expression its planner statistics
+    must spell the same way, tasks/io/indexes.py)."""
+    if engine.dialect.name == "sqlite":
+        return func.date(column)
+    aware = engine.dialect.name == "postgresql" and getattr(column.type, "timezone", False)
+    return cast(func.timezone("UTC", column) if aware else column, Date)
 
 
 def require_columns(table: Table, columns: list[str]) -> None:

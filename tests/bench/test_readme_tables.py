@@ -39,6 +39,20 @@ def test_every_drift_figure_is_dated_and_says_what_it_includes() -> None:
             assert tool["measured_at"][:10] in table
 
 
+def test_every_cost_figure_is_dated_says_what_it_includes_and_shows_the_plans() -> None:
+    table = readme_tables.rendered("cost")
+    assert "start-up, imports, the query, building the frame" in table and "fixed start-up" in table
+    results = json.loads((readme_tables.RESULTS / "cost_review.json").read_text())
+    for row in results["rows"]:
+        for path in ("pushdown", "naive"):
+            if path in row:
+                assert row[path]["process"]["measured_at"][:10] in table
+                assert f"{row[path]['process']['runs']} run" in table
+    postgres = [r for r in results["rows"] if r["database"] == "postgresql"]
+    assert postgres and all(any("Partial HashAggregate" in line for line in r["setup"]["plan"]) for r in postgres)
+    assert table.count("Before: ") == table.count("After: ") == len(postgres)
+
+
 def test_harness_counts_the_childs_cpu_and_memory() -> None:
     burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\nb = b'x' * (200 << 20)\n"
     run = harness.measure([sys.executable, "-c", burn])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from deployments.demo.simulator import PLANTED_PII, simulate_support
 from runbooks.spec import NationalId
+from tasks.compliance import pii
 from tasks.compliance.pii import Detector, luhn_valid, mask, mod97_valid
 
 DETECT = Detector()
@@ -108,3 +112,24 @@ def test_every_planted_leak_is_found_and_nothing_else() -> None:
     ids = interactions["request_id"].tolist()
     assert set(DETECT.scan("user_message", texts, ids).rows) == leaked
     assert DETECT.scan("response", interactions["response"].tolist(), ids).rows == []
+
+
+def test_number_runs_find_what_a_whole_text_search_finds() -> None:
+    """Phones, cards and IPv4s are searched inside number runs only: the same matches as over the whole text."""
+    interactions, _ = simulate_support(date(2026, 11, 21), days=10, per_day=100)
+    edges = ["4111111111111111", "x4111 1111 1111 1111", "+1 (415) 555-0132.", "(415) 555-0132", "415.555.0132-",
+             "v10.0.0.1", "10.0.0.1a", "1.2.3.4", "+44 20 7946 0958\n+1 415 555 0132", "5555 5555 5555 4444 2026"]
+    text = "\n".join([*interactions["user_message"], *edges, "ends with 192.168.1.1"])
+    runs = [m.span() for m in pii._NUMBER_RUN.finditer(text)]
+    for name in ("phone", "card", "ipv4"):
+        candidates = next(c for n, _, c, _ in pii._PASSES if n == name)
+        assert [m.span() for m in candidates(text, runs)] == [m.span() for m in pii._PATTERNS[name].finditer(text)], name
+
+
+def test_the_scan_imports_nothing_heavy() -> None:
+    """A process that only scans (benchmarks/steward_pii.py) starts in the interpreter's time, not pydantic's."""
+    probe = "import sys, tasks.compliance.pii; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[2]).stdout
+    for heavy in ("pydantic", "pandas", "numpy", "prefect", "scipy", "sqlalchemy"):
+        assert f"'{heavy}'" not in loaded
