@@ -2,12 +2,12 @@
 
 Sorting 2M floats costs ~130 ms a column here, yet a drift check needs only how many values fall in
 each of ~100 bins, and a reference only ~200 order statistics (its quantile edges). Both come from one
-pass that maps every value to one of 65,536 equal cells of a grid. The map only subtracts, multiplies
-by a positive constant, clips and truncates, each non-decreasing, so a value in a lower cell is always
-the smaller: a cell that holds no edge puts all its values in one bin, and only the values sharing a
-cell with an edge (or with a wanted rank) are searched or sorted. The answers are exact for any data
-and any grid; a grid that fits the data badly (ties, a spike, a heavy tail) only sends more values the
-slow way.
+pass that maps every value to one of 65,536 cells of a grid (equal ones, and one at each end for what
+lies beyond). The map only subtracts, multiplies by a positive constant, clips and truncates, each
+non-decreasing, so a value in a lower cell is always the smaller: a cell that holds no edge puts all
+its values in one bin, and only the values sharing a cell with an edge (or with a wanted rank) are
+searched or sorted. The answers are exact for any data and any grid; a grid that fits the data badly
+(ties, a spike, a heavy tail) only sends more values the slow way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CELLS = 1 << 16
+CELLS = (1 << 16) - 2  # with the two end cells, a cell number fits in 16 bits: 2 bytes a value
 SAMPLE = 8_192  # values a reference's grid is placed from: only speed depends on where it lands
 CHUNK = 1 << 16  # values scaled at a time (512 KB): stays in cache
 SPAN = (0.005, 0.995)  # the grid covers the sample's middle 99%; the tails land in the two end cells
@@ -47,9 +47,9 @@ class Grid:
 
     def cells(self, values: np.ndarray) -> np.ndarray:
         """Each finite value's cell in 0..CELLS + 1, non-decreasing in the value (far values overflow to the ends).
-        Computed a slice at a time in one small buffer: a fresh 16 MB temporary a column costs more in page
-        faults than the arithmetic."""
-        cells = np.empty(len(values), np.intp)
+        Computed a slice at a time in one small buffer: a fresh temporary of the column's size costs more in
+        page faults than the arithmetic."""
+        cells = np.empty(len(values), np.uint16)
         buffer = np.empty(min(len(values), CHUNK))
         for start in range(0, len(values), CHUNK):
             part = values[start : start + CHUNK]
@@ -75,7 +75,7 @@ class Cells:
     @classmethod
     def place(cls, values: np.ndarray, grid: Grid) -> Cells:
         of_value = grid.cells(values)
-        return cls(values, grid, of_value, np.bincount(of_value, minlength=CELLS + 2))
+        return cls(values, grid, of_value, _count(of_value))
 
     def _gather(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The values in the ``chosen`` cells, split for ties: (one value of each chosen cell, how many values of
@@ -83,17 +83,15 @@ class Cells:
         then counted, never sorted or searched one by one."""
         mask = np.zeros(CELLS + 2, bool)
         mask[chosen] = True
-        one = np.zeros(CELLS + 2)
         if 4 * self.count[chosen].sum() < len(self.values):  # a few values: take them out first
             inside = mask[self.of_value]
             values, cells = self.values[inside], self.of_value[inside]
-            one[cells] = values  # the last write wins: some value of each cell
-            differs = values != one[cells]
         else:  # most values (ties): taking them out would cost more than looking at all
             values, cells = self.values, self.of_value
-            one[cells] = values
-            differs = (values != one[cells]) & mask[cells]
-        return one, self.count - np.bincount(cells[differs], minlength=CELLS + 2), values[differs]
+        one = np.zeros(CELLS + 2)
+        one[cells] = values  # the last write wins: some value of each cell
+        rest, rest_cells = _differing(values, cells, one, mask)
+        return one, self.count - _count(rest_cells), rest
 
     def bin_counts(self, edges: np.ndarray) -> np.ndarray:
         """Counts in (-inf, e0], (e0, e1], ..., (e_last, inf) of sorted ``edges``: what
@@ -131,3 +129,24 @@ class Cells:
         index = q - ties_before[cell] - np.where(q >= first_tie + ties[cell], ties[cell], 0)
         padded = np.append(rest, 0.0)  # ranks that are ties index past an empty rest
         return np.where(is_tie, one[cell], padded[np.clip(index, 0, len(rest))])
+
+
+def _count(cells: np.ndarray) -> np.ndarray:
+    """Values per cell. ``np.bincount`` casts its input to 8-byte integers first: a slice at a time, that copy
+    stays small."""
+    count = np.zeros(CELLS + 2, np.int64)
+    for start in range(0, len(cells), CHUNK):
+        count += np.bincount(cells[start : start + CHUNK], minlength=CELLS + 2)
+    return count
+
+
+def _differing(values: np.ndarray, cells: np.ndarray, one: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values in ``chosen`` cells that differ from their cell's ``one``, and their cells; a slice at a time,
+    so no temporary is the column's size."""
+    rest, rest_cells = [values[:0]], [cells[:0]]
+    for start in range(0, len(values), CHUNK):
+        part, part_cells = values[start : start + CHUNK], cells[start : start + CHUNK]
+        differs = (part != one[part_cells]) & chosen[part_cells]
+        rest.append(part[differs])
+        rest_cells.append(part_cells[differs])
+    return np.concatenate(rest), np.concatenate(rest_cells)

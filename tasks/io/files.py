@@ -195,6 +195,7 @@ def _read_columns(path: str, parquet: pq.ParquetFile, names: list[str]) -> pa.Ta
 
 
 PARQUET_BATCH = 13  # columns decoded together: few enough to keep memory low, enough to keep both cores busy
+BATCH_VALUES = PARQUET_BATCH * 2_000_000  # ... and at most ~200 MB of floats: at 8M rows, 3 columns a batch
 
 
 def profile_file(path: str, columns: list[str] | None = None, reference: TableProfile | None = None) -> TableProfile:
@@ -210,8 +211,9 @@ def profile_file(path: str, columns: list[str] | None = None, reference: TablePr
     text = [name for name in names if _is_text(schema.field(name).type)]
     parquet = pq.ParquetFile(path, read_dictionary=text)
     profiles: dict[str, NumericProfile | CategoricalProfile] = {}
-    for start in range(0, len(names), PARQUET_BATCH):
-        profiles.update(_profile_batch(path, parquet, names[start : start + PARQUET_BATCH], reference).columns)
+    batch = min(PARQUET_BATCH, max(2, BATCH_VALUES // max(parquet.metadata.num_rows, 1)))
+    for start in range(0, len(names), batch):
+        profiles.update(_profile_batch(path, parquet, names[start : start + batch], reference).columns)
     return TableProfile(rows=parquet.metadata.num_rows, columns=profiles)
 
 
