@@ -44,6 +44,20 @@ def test_shipped_runbooks_are_valid() -> None:
     assert catalog.playbook_path("fraud-scoring", Duty.drift).endswith("runbooks/playbooks/drift.md")
 
 
+def test_every_runbook_the_readme_shows_is_valid(runbooks: Path) -> None:
+    """A user copies the README's examples first: each YAML block that declares a system must load."""
+    import re
+
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+              if b.startswith("system:")]
+    assert blocks
+    for i, block in enumerate(blocks):
+        shutil.rmtree(runbooks / "systems")
+        (runbooks / "systems").mkdir()
+        (runbooks / "systems" / "example.yaml").write_text(block)
+        assert problems_of(runbooks) == [], f"README yaml block {i + 1}"
+
+
 def test_unknown_key_is_an_error_with_file_line_and_key(runbooks: Path) -> None:
     path = fraud(runbooks)
     path.write_text(path.read_text().replace("    psi: 0.2", "    psi: 0.2\n    psii: 0.3"))
