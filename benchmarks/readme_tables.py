@@ -298,7 +298,10 @@ def block(name: str) -> re.Pattern[str]:
 
 
 def rendered(name: str, results_dir: Path = RESULTS) -> str:
+    """The table from its results file; a benchmark that has not written one yet says so instead."""
     file, render = TABLES[name]
+    if not (results_dir / file).is_file():
+        return f"Not measured yet: `benchmarks/{file.removesuffix('.json')}.py` writes `benchmarks/results/{file}`."
     return render(json.loads((results_dir / file).read_text()))
 
 
