@@ -75,8 +75,10 @@ def plan_deployments(catalog: Catalog) -> list[DeploymentPlan]:
                 continue
             batch = next((b for b, members in batches if (system, duty) in members), None)
             schedule = None if batch else section.schedule
-            when = (f"{schedule.cron} ({schedule.timezone})" if schedule else f"on schedule in {batch.full_name}, "
-                    "by hand here" if batch else "manual or triggered")
+            if schedule:
+                when = f"{schedule.cron} ({schedule.timezone})"
+            else:
+                when = f"on schedule in {batch.full_name}, by hand here" if batch else "manual or triggered"
             plans.append(DeploymentPlan(
                 duty=duty, system=system, flow=flow_path(duty), name=system, parameters={"system": system},
                 cron=schedule.cron if schedule else None, timezone=schedule.timezone if schedule else "UTC",

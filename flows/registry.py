@@ -74,7 +74,3 @@ def entrypoint_of(path: str) -> str:
 
 def flow_name(duty: Duty | None) -> str:
     return name_of(flow_path(duty))
-
-
-def entrypoint(duty: Duty | None) -> str:
-    return entrypoint_of(flow_path(duty))

@@ -18,7 +18,7 @@ from tasks.io.sources import SourceError, last_timestamp, read_window
 LABEL, SCORE, FLAGGED, PREDICTION = "_label", "_score", "_flagged", "_prediction"
 RESOLVED, ESCALATED, ERROR, FALLBACK, LATENCY, KNOWN = "_resolved", "_escalated", "_error", "_fallback", "_latency", "_known"
 TS = "_ts"
-_TRUTH = {True: 1.0, False: 0.0, 1: 1.0, 0: 0.0, "1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
+_TRUTH = {True: 1.0, False: 0.0, "1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}  # True == 1 and False == 0 as keys: integers map too
 
 
 def outcome_source(source: Source) -> Source:

@@ -70,7 +70,7 @@ def _relative(path: str | None, root: Path) -> str | None:
 
 
 def gather_index(session: Session, catalog: Catalog) -> IndexPage:
-    """Two queries for the whole fleet, not two per system: a thousand systems' index takes a second, not ten."""
+    """Two queries for the whole fleet, not two per system: a batch of a thousand writes it once, at its end."""
     root = reports_dir()
     results = latest_by_system(session)
     open_alerts: dict[str, list[Alert]] = {}
