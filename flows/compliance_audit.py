@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.states import State
 from prefect.runtime import flow_run
 
@@ -26,6 +26,7 @@ from runbooks.spec import ComplianceSection, Duty, RunbookSpec
 from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
+from tasks.common.steps import step
 from tasks.compliance import checks
 from tasks.compliance.metrics import AuditScope, ComplianceMetrics
 from tasks.compliance.notify import send_summary
@@ -56,7 +57,7 @@ def default_window(_spec: RunbookSpec, now: datetime) -> list[Window]:
     return [last_week(now)]
 
 
-@task(**RETRY)
+@step(**RETRY)
 def load_log(spec: RunbookSpec, window: Window) -> pd.DataFrame:
     """Every column (seals cover whole rows), checked against the runbook before anything is sealed."""
     log = read_window(spec.source, window, log_columns(spec.source))
@@ -64,13 +65,13 @@ def load_log(spec: RunbookSpec, window: Window) -> pd.DataFrame:
     return log
 
 
-@task(**RETRY)
+@step(**RETRY)
 def load_history(spec: RunbookSpec, until: datetime) -> pd.DataFrame:
     """Request id and timestamp of every row before ``until``: what retention judges."""
     return read_window(spec.source, Window(start=EPOCH, end=until), [spec.source.columns.request_id])
 
 
-@task(**RETRY)
+@step(**RETRY)
 def load_linkage(spec: RunbookSpec, window: Window) -> checks.Linkage | None:
     """Ids of the decisions made ``label_delay_days`` before the period, and which of them have an outcome."""
     outcomes = spec.source.outcomes
@@ -84,13 +85,13 @@ def load_linkage(spec: RunbookSpec, window: Window) -> checks.Linkage | None:
     return checks.Linkage(cohort=cohort, request_ids=ids.astype(str).tolist(), linked=set(frame[outcomes.request_id].astype(str)))
 
 
-@task(**RETRY)
+@step(**RETRY)
 def count_untimed(spec: RunbookSpec) -> int:
     """Rows of the whole log without a timestamp: invisible to every window's read."""
     return count_null_timestamps(spec.source)
 
 
-@task(**RETRY)
+@step(**RETRY)
 def seal(spec: RunbookSpec, window: Window, log: pd.DataFrame) -> list[SealCheck]:
     """Verify the window's sealed days and seal the rest, for the decision log and the audit trail."""
     cols = spec.source.columns
@@ -103,7 +104,7 @@ def seal(spec: RunbookSpec, window: Window, log: pd.DataFrame) -> list[SealCheck
         return [*decisions, *trail]
 
 
-@task(**RETRY)
+@step(**RETRY)
 def chain_breaks(system: str) -> tuple[list[str], list[int]]:
     """Breaks in this system's seal chains and in the whole audit trail's chain."""
     with open_store().session() as session:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.states import State
 
 from runbooks.loader import Catalog
@@ -22,6 +22,7 @@ from runbooks.spec import Duty, RunbookSpec
 from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
+from tasks.common.steps import step
 from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover
 from tasks.cost.data import load_aggregates
@@ -37,7 +38,7 @@ def default_window(_spec: RunbookSpec, now: datetime) -> list[Window]:
     return [Window.month(Window.month_before(now.astimezone(UTC).date()))]
 
 
-@task(**RETRY)
+@step(**RETRY)
 def load_month(spec: RunbookSpec, coverage: Coverage, today: date) -> pd.DataFrame:
     start, end = Period.covering(coverage, today).read_range()
     return load_aggregates(spec, Window(start=start, end=end))

@@ -12,7 +12,7 @@ import math
 import os
 from datetime import UTC, datetime
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -22,6 +22,7 @@ from runbooks.spec import Duty, RunbookSpec
 from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import DutyReport, not_judged
 from tasks.common.publish import publish
+from tasks.common.steps import step
 from tasks.core.errors import ConfigError
 from tasks.core.profiles import TableProfile
 from tasks.core.retry import RETRY
@@ -36,7 +37,7 @@ from tasks.store.baselines import current_baseline
 from tasks.store.database import open_store
 
 
-@task(**RETRY)
+@step(**RETRY)
 def load_baseline(spec: RunbookSpec, first_row: datetime, now: datetime) -> Baseline | None:
     """The baseline in force; the log's first ``reference_days`` days become v1 when there is none.
 
@@ -57,12 +58,12 @@ def load_baseline(spec: RunbookSpec, first_row: datetime, now: datetime) -> Base
     return Baseline.of(record)
 
 
-@task(**RETRY)
+@step(**RETRY)
 def count_current(spec: RunbookSpec, window: Window) -> int:
     return count_rows(spec.source, window)
 
 
-@task(**RETRY)
+@step(**RETRY)
 def summarise_current(spec: RunbookSpec, window: Window, baseline: TableProfile) -> WindowSummary:
     """Read one window (or one partition of it) and reduce it to its mergeable summary."""
     frame = read_window(spec.source, window, [*monitored_columns(spec), spec.source.columns.request_id])

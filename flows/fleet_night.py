@@ -4,7 +4,8 @@ A flow run costs Prefect about a second (several through a process work pool, wh
 each), about as long as a small system's duty itself; a thousand systems' nights as four thousand flow runs spend
 most of the night on Prefect. Prefect 3 orchestrates tasks in the client and sends their states as batched events,
 so here each duty's work (``check_drift``, ``review_outcomes``, ``review_cost``, ``audit_compliance``: what its own
-flow runs) is a task of one flow run; the runbooks are read once and the reports index is written once per batch.
+flow runs) is a task of one flow run, its steps plain calls (tasks/common/steps.py); the runbooks are read once and
+the reports index is written once per batch.
 
 Results, artifacts, alerts and Slack messages are those of the duty's own flow run (its flow run id is the
 batch's). A duty that fails alerts its owner as its own failed run would (``<duty>:run-failed``) and the batch goes
@@ -28,15 +29,19 @@ from runbooks.spec import Duty, Schedule
 from tasks.common.duty import alert_failure, failure_line, load_runbooks, reports_index
 from tasks.common.findings import DutyReport
 from tasks.common.night import NightItem, Shard, night_share, scheduled_items
+from tasks.common.steps import inline_steps
 from tasks.core.errors import ConfigError, field_problems
+from tasks.core.retry import RETRY
 
 SHOWN = 20  # failures named in the final state's message; every one is in the result and the artifact
 
 
-@task(name="night-duty", task_run_name="{duty}/{system}")
+@task(name="night-duty", task_run_name="{duty}/{system}", **RETRY)
 def run_duty(duty: Duty, system: str, catalog: Catalog) -> list[DutyReport]:
-    """One system's duty, the work its own flow run would do; ``catalog`` holds that system alone."""
-    return duty_work(duty)(catalog, system)
+    """One system's duty, the work its own flow run would do, its steps as plain calls (tasks/common/steps.py):
+    retried as a whole when a step's failure may heal by itself; ``catalog`` holds that system alone."""
+    with inline_steps():
+        return duty_work(duty)(catalog, system)
 
 
 class NightSummary(BaseModel):

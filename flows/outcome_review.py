@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import State
 
@@ -23,6 +23,7 @@ from runbooks.spec import Duty, RunbookSpec, SystemKind
 from tasks.common.duty import duty_run, duty_spec, failure_hooks, log_start, run_namer, settle
 from tasks.common.findings import not_judged
 from tasks.common.publish import publish
+from tasks.common.steps import step
 from tasks.core.errors import ConfigError
 from tasks.core.retry import RETRY
 from tasks.core.windows import Window, cover
@@ -31,23 +32,23 @@ from tasks.outcomes.estimate import calibrate, rows_in, with_probabilities
 from tasks.outcomes.report import judgement_rows, segment_rows, write_outcome_report
 from tasks.outcomes.metrics import OutcomeMetrics, OutcomeReport
 from tasks.outcomes.verdict import BREACH, SUSTAINED, review
-from tasks.outcomes.windows import default_windows, plan_windows, prior_streak, stored_estimate
+from tasks.outcomes.windows import OutcomePlan, default_windows, plan_windows, prior_streak, stored_estimate
 from tasks.store.database import open_store
 
 REFRESH_DEPLOYMENT = "model-refresh/{system}"
 
 
-@task(**RETRY)
+@step(**RETRY)
 def load_rows(spec: RunbookSpec, span: Window) -> pd.DataFrame:
     return load_outcome_frame(spec, span)
 
 
-@task(**RETRY)
+@step(**RETRY)
 def outcomes_until(spec: RunbookSpec) -> datetime | None:
     return outcomes_arrived_until(spec)
 
 
-@task
+@step
 def request_refresh(spec: RunbookSpec, report: OutcomeReport) -> str:
     """Start the system's refresh deployment if one exists, else record a recommendation; once per breach."""
     from prefect.client.orchestration import get_client
@@ -83,18 +84,16 @@ def request_refresh(spec: RunbookSpec, report: OutcomeReport) -> str:
 
 
 
-def review_window(spec: RunbookSpec, catalog: Catalog, window: Window, arrived: datetime | None,
-                  first_row: datetime | None) -> OutcomeReport:
-    """Review, publish and settle one window; the flow's body, once per window. A window the log does not
-    cover (before its first row, in the future, today) is skipped with the reason, and alerts no one."""
+def skip_window(spec: RunbookSpec, catalog: Catalog, window: Window, reason: str) -> OutcomeReport:
+    """A window the log does not cover (before its first row, in the future, today): skipped with the reason,
+    alerting no one."""
+    return settle(not_judged(spec.system, Duty.outcomes, window, reason, OutcomeMetrics())
+                  .model_copy(update={"flow_run_id": flow_run.id}), catalog)
+
+
+def review_window(spec: RunbookSpec, catalog: Catalog, plan: OutcomePlan, rows: pd.DataFrame) -> OutcomeReport:
+    """Review, publish and settle one window from ``rows`` (which hold at least ``plan.read``)."""
     assert spec.outcomes is not None
-    now = datetime.now(UTC)
-    coverage = cover(window, first_row, now)
-    if coverage.covered is None:
-        return settle(not_judged(spec.system, Duty.outcomes, window, coverage.reason, OutcomeMetrics())
-                      .model_copy(update={"flow_run_id": flow_run.id}), catalog)
-    plan = plan_windows(spec, window, arrived, now, first_row)
-    rows = load_rows(spec, plan.read)
     reference = rows_in(rows, plan.reference)
     calibration = calibrate(reference) if spec.kind is SystemKind.classifier else None
     current = with_probabilities(rows_in(rows, plan.span), calibration)
@@ -129,8 +128,15 @@ def review_outcomes(catalog: Catalog, system: str, window: str | None = None) ->
         raise ConfigError(f"{system}'s runbook names no source.outcomes for its outcome review")
     arrived = outcomes_until(spec)
     first_row = log_start(spec.source)
-    windows = [Window.parse(window)] if window else default_windows(spec, arrived, datetime.now(UTC))
-    reports = [review_window(spec, catalog, w, arrived, first_row) for w in windows]
+    now = datetime.now(UTC)
+    windows = [Window.parse(window)] if window else default_windows(spec, arrived, now)
+    coverage = {w: cover(w, first_row, now) for w in windows}
+    plans = {w: plan_windows(spec, w, arrived, now, first_row) for w, c in coverage.items() if c.covered is not None}
+    # The default windows (a matured day, yesterday) share most of their reference period: read it once.
+    rows = load_rows(spec, Window(start=min(p.read.start for p in plans.values()),
+                                  end=max(p.read.end for p in plans.values()))) if plans else None
+    reports = [review_window(spec, catalog, plans[w], rows) if w in plans
+               else skip_window(spec, catalog, w, coverage[w].reason) for w in windows]
     for report in reports:
         get_run_logger().info("%s outcomes %s: %s", system, report.window.label(), report.headline)
     return reports

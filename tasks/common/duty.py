@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prefect import task
 from sqlalchemy.orm import Session
 
 from runbooks.loader import Catalog, load_catalog
 from runbooks.metrics import PER_DAY
 from runbooks.spec import Duty, RunbookSpec
 from tasks.common.findings import AlertRef, DutyReport, Finding
+from tasks.common.steps import step
 from tasks.core.errors import ConfigError
 from tasks.core.retry import RETRY
 from tasks.core.status import CheckStatus, Delivery
@@ -207,9 +207,9 @@ def duty_run(work: DutyWork, system: str, window: str | None, runbooks: str | No
     return final_state(*reports)
 
 
-settle = task(settle_report, name="persist-and-notify", **RETRY)
-reports_index = task(write_reports_index, name="reports-index", **RETRY)
-log_start = task(first_timestamp, name="log-start", **RETRY)  # the first row's time: which days a window may judge
+settle = step(settle_report, name="persist-and-notify", **RETRY)
+reports_index = step(write_reports_index, name="reports-index", **RETRY)
+log_start = step(first_timestamp, name="log-start", **RETRY)  # the first row's time: which days a window may judge
 
 
 def record_failed_run(system: str, duty: Duty, message: str, flow_run_id: str, catalog: Catalog,

@@ -14,7 +14,7 @@ from functools import cache
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-from sqlalchemy import Column, Date, Engine, MetaData, Table, and_, cast, func, select
+from sqlalchemy import Column, Date, DateTime, Engine, MetaData, String, Table, and_, cast, func, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
 
@@ -124,13 +124,17 @@ def read_window(
     require_columns(log, wanted)
     ts = log.c[timestamp]
     start, end = sql_bounds(engine, ts, window)
-    query = select(*(log.c[c] for c in wanted)).where(and_(ts >= start, ts < end))
+    text_time = engine.dialect.name == "sqlite" and isinstance(ts.type, DateTime)
+    query = select(*(type_coerce(log.c[c], String).label(c) if c == timestamp and text_time else log.c[c]
+                     for c in wanted)).where(and_(ts >= start, ts < end))
     try:
         with engine.connect() as connection:
             frame = pd.read_sql(query, connection)
     except SQLAlchemyError as exc:
         raise SourceError(f"reading {table!r} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
-    frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
+    # SQLite keeps a DATETIME as ISO text: parsed here in one vectorised pass, not row by row by SQLAlchemy
+    # (half the read of a small system's window).
+    frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True, format="ISO8601" if text_time else None)
     return frame
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from tasks.compliance.sealing import seal_and_verify
-from tasks.compliance.seals import day_hashes, erased_text, row_hash
+from tasks.compliance.seals import day_hashes, erased_text, row_hash, row_hashes
 from tasks.store.database import Store
 from tasks.store.models import LogSeal
 from tasks.store.seals import add_seal, broken_seal_links
@@ -89,3 +91,30 @@ def test_seal_chain_in_the_store_shows_an_edited_seal(store_url: str) -> None:
     with store.session() as session:
         assert broken_seal_links(session, "sys") == [f"decisions:{DAYS[1]}"]
         assert broken_seal_links(session, "other") == []
+
+
+STAMP = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
+FLOAT = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6).map(float))
+COLUMNS = {  # the dtypes a read of a log gives, each as the frame's column would hold it
+    "ints": (st.integers(-2**62, 2**62), "int64"),
+    "floats": (FLOAT, "float64"),
+    "flags": (st.booleans(), "bool"),
+    "nullable": (st.one_of(st.none(), st.integers(-100, 100)), "Int64"),
+    "naive": (st.one_of(st.none(), STAMP), "datetime64[ns]"),
+    "aware": (st.one_of(st.none(), STAMP), "datetime64[ns, UTC]"),
+    "mixed": (st.one_of(st.none(), st.text(max_size=8), st.integers(-5, 5), FLOAT), object),
+    "texts": (st.one_of(st.none(), st.text(max_size=20)), "str"),
+    "message": (st.one_of(st.none(), st.text(max_size=20), st.text(max_size=5).map(erased_text)), object),
+    "notes": (st.one_of(st.none(), st.text(max_size=20)), "string"),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 12).flatmap(lambda n: st.fixed_dictionaries(
+    {name: st.lists(values, min_size=n, max_size=n) for name, (values, _) in COLUMNS.items()})))
+def test_row_hashes_column_by_column_equal_row_hash_row_by_row(values: dict[str, list]) -> None:
+    """The frame's column-wise hashing is the same function as ``row_hash`` on each record (what earlier seals
+    were made with), for every dtype a read may give and text fields hashed apart."""
+    frame = pd.DataFrame({name: pd.Series(values[name], dtype=dtype) for name, (_, dtype) in COLUMNS.items()})
+    texts = ["message", "notes", "texts"]
+    assert row_hashes(frame, texts) == [row_hash(r, texts) for r in frame.to_dict("records")]

@@ -4,9 +4,12 @@ be; a system that fails alerts its owner, the others still run, and the batch's 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from uuid import UUID
 
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from sqlalchemy import select
 
 from tasks.core.status import AlertState
@@ -16,6 +19,19 @@ from tasks.store.models import Alert, CheckResult
 
 from cli_support import steward
 from conftest import edited_runbooks
+
+
+def batch_task_runs(client: SyncPrefectClient, flow_run_id: str, expected: int) -> list[str]:
+    """The batch's task runs by name (the index's without its suffix), once the server has recorded ``expected``
+    of them: task runs reach it as events, after the flow run's own final state."""
+    flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
+    for _ in range(50):
+        names = ["reports-index" if r.name.startswith("reports-index") else r.name
+                 for r in client.read_task_runs(flow_run_filter=flow_runs)]
+        if len(names) >= expected:
+            return names
+        time.sleep(0.2)
+    return names
 
 
 def test_one_flow_run_for_the_fleet_and_a_failing_system_stops_no_other(prefect_api, demo_home, tmp_path: Path) -> None:
@@ -41,6 +57,9 @@ def test_one_flow_run_for_the_fleet_and_a_failing_system_stops_no_other(prefect_
     assert failed.details["flow_run_id"] == batch_run and "fraud_decisionz" in failed.summary
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(batch_run).state
+        task_runs = batch_task_runs(client, batch_run, expected=4)
     assert state.is_failed() and "1 failed (drift/fraud-broken)" in state.message
+    # A task run per system's duty, its steps plain calls inside it, and the index: not six task runs per duty.
+    assert sorted(task_runs) == ["drift/fraud-broken", "drift/fraud-scoring", "drift/support-assistant", "reports-index"]
     index = (reports_dir() / "index.html").read_text()  # written once, at the end, for the whole fleet
     assert all(f"<section id='{name}'>" in index for name in ("fraud-broken", "fraud-scoring", "support-assistant"))
