@@ -37,14 +37,13 @@ from tasks.compliance.seals import SealCheck
 from tasks.core.retry import RETRY
 from tasks.core.windows import Coverage, Window, cover
 from tasks.io.outcomes import outcome_source
-from tasks.io.sources import count_null_timestamps, log_columns, read_window
+from tasks.io.sources import LogHistory, count_null_timestamps, log_columns, log_history, read_window
 from tasks.render.links import report_url
 from tasks.store.audit import broken_links
 from tasks.store.database import open_store
 from tasks.store.registry import approved_prompts
 from tasks.store.seals import broken_seal_links
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def last_week(now: datetime | None = None) -> Window:
@@ -66,9 +65,9 @@ def load_log(spec: RunbookSpec, window: Window) -> pd.DataFrame:
 
 
 @step(**RETRY)
-def load_history(spec: RunbookSpec, until: datetime) -> pd.DataFrame:
-    """Request id and timestamp of every row before ``until``: what retention judges."""
-    return read_window(spec.source, Window(start=EPOCH, end=until), [spec.source.columns.request_id])
+def load_history(spec: RunbookSpec, section: ComplianceSection, until: datetime) -> LogHistory:
+    """What retention judges of the log before ``until``, computed where the log lives."""
+    return log_history(spec.source, examples=checks.EXAMPLES, **checks.retention_bounds(section, until))
 
 
 @step(**RETRY)
@@ -111,18 +110,17 @@ def chain_breaks(system: str) -> tuple[list[str], list[int]]:
         return broken_seal_links(session, system), broken_links(session)
 
 
-def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame, history: pd.DataFrame,
-               linkage: checks.Linkage | None, as_of: datetime, untimed: int) -> list[checks.Check]:
-    """The checks on the covered days' rows, ``as_of`` the end of those days; a window without rows has only
+def run_checks(spec: RunbookSpec, section: ComplianceSection, log: pd.DataFrame, history: LogHistory,
+               linkage: checks.Linkage | None, untimed: int) -> list[checks.Check]:
+    """The checks on the covered days' rows (``history`` as of their end); a window without rows has only
     its completeness (rows without a timestamp) to judge: the report says no_data rather than "all pass"."""
-    cols = spec.source.columns
     if log.empty:
         return [checks.completeness(spec, log, rows_without_timestamp=untimed)]
     return [
         checks.completeness(spec, log, rows_without_timestamp=untimed),
         checks.linkage(linkage, section),
         checks.pii(spec, log, Detector(section.national_ids)),
-        *checks.retention(section, history, cols.timestamp, cols.request_id, as_of),
+        *checks.retention(section, history),
         checks.oversight(spec, log, section),
         checks.policy_drift(spec, log, section),
     ]
@@ -170,13 +168,13 @@ def audit_compliance(catalog: Catalog, system: str, window: str | None = None) -
         return [report]
     covered = coverage.covered
     log = load_log(spec, covered)
-    history = load_history(spec, covered.end)
+    history = load_history(spec, spec.compliance, covered.end)
     linkage = load_linkage(spec, covered)
     untimed = count_untimed(spec)
     logger.info("%s: auditing %s rows in %s", system, len(log), covered.label())
     seals = seal(spec, covered, log)
     tamper = checks.tamper(seals, *chain_breaks(system), spec.compliance.regulation)
-    found = [*run_checks(spec, approved_policy(spec), log, history, linkage, covered.end, untimed), tamper]
+    found = [*run_checks(spec, approved_policy(spec), log, history, linkage, untimed), tamper]
     report = build_report(spec, coverage, found, seals, scope(spec, coverage, len(log), str(flow_run.id)))
     pack = write_evidence_pack(report, datetime.now(UTC))
     report = publish(report, pack, check_rows(report),

@@ -100,8 +100,8 @@ def compliance_report(spec: RunbookSpec, window: Window, now: datetime) -> DutyR
     log = load_log.fn(spec, covered)
     seals = seal.fn(spec, covered, log)
     tamper = checks.tamper(seals, *chain_breaks.fn(spec.system), spec.compliance.regulation)
-    found = [*run_checks(spec, spec.compliance, log, load_history.fn(spec, covered.end),
-                         load_linkage.fn(spec, covered), covered.end, count_untimed.fn(spec)), tamper]
+    found = [*run_checks(spec, spec.compliance, log, load_history.fn(spec, spec.compliance, covered.end),
+                         load_linkage.fn(spec, covered), count_untimed.fn(spec)), tamper]
     return build_report(spec, coverage, found, seals, scope(spec, coverage, len(log), "run"))
 
 

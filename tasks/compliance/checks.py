@@ -9,7 +9,7 @@ counts and masked samples.
 from __future__ import annotations
 
 import operator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -20,7 +20,7 @@ from tasks.common.findings import Finding, Severity
 from tasks.compliance.pii import Detector
 from tasks.compliance.seals import SealCheck
 from tasks.core.windows import Window
-from tasks.io.sources import SourceError
+from tasks.io.sources import EPOCH, LogHistory, SourceError
 
 EXAMPLES = 5
 VERSIONS_LISTED = 20  # versions named in a check's counts (most used first); the rest are counted
@@ -160,15 +160,19 @@ def pii(spec: RunbookSpec, frame: pd.DataFrame, detector: Detector) -> Check:
     )
 
 
-def retention(section: ComplianceSection, log: pd.DataFrame, timestamp: str, request_id: str,
-              as_of: datetime) -> list[Check]:
+def retention_bounds(section: ComplianceSection, until: datetime) -> dict[str, datetime]:
+    """The moments retention judges the log by, as of ``until``: what ``sources.log_history`` computes."""
+    horizon = until.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {"until": until,
+            "cutoff": until - timedelta(days=section.retention_days) if section.retention_days else EPOCH,
+            "horizon": horizon - timedelta(days=section.min_retention_days or 0)}
+
+
+def retention(section: ComplianceSection, history: LogHistory) -> list[Check]:
     """Rows kept beyond ``retention_days``, and days missing inside ``min_retention_days``."""
     checks: list[Check] = []
-    stamps = pd.to_datetime(log[timestamp], utc=True)
     if section.retention_days:
-        cutoff = as_of - timedelta(days=section.retention_days)
-        expired = stamps < cutoff
-        n = int(expired.sum())
+        n, cutoff = history.expired, history.cutoff
         checks.append(Check(
             name="retention-expired", verdict="violation" if n else "pass", severity="critical",
             title=(f"{n:,} rows older than {section.retention_days} days (before {cutoff:%Y-%m-%d}); "
@@ -176,11 +180,11 @@ def retention(section: ComplianceSection, log: pd.DataFrame, timestamp: str, req
             else f"No rows older than {section.retention_days} days",
             rule=f"compliance.retention_days = {section.retention_days}", regulation=section.regulation,
             counts={"expired_rows": n, "cutoff": cutoff.isoformat(),
-                    "oldest": stamps.min().isoformat() if len(stamps) else None},
-            examples=_examples(log, expired, request_id),
+                    "oldest": pd.Timestamp(history.oldest).isoformat() if history.oldest else None},
+            examples=history.expired_examples,
         ))
     if section.min_retention_days:
-        gaps = missing_days(stamps, as_of.date(), section.min_retention_days)
+        gaps = missing_days(history)
         checks.append(Check(
             name="retention-gaps", verdict="violation" if gaps else "pass", severity="critical",
             title=(f"{len(gaps)} day(s) missing from the log inside the {section.min_retention_days}-day minimum "
@@ -192,12 +196,13 @@ def retention(section: ComplianceSection, log: pd.DataFrame, timestamp: str, req
     return checks
 
 
-def missing_days(stamps: pd.Series, until: date, min_retention_days: int) -> list[date]:
+def missing_days(history: LogHistory) -> list[date]:
     """Days with no rows between the log's first day (or the retention horizon) and ``until`` (exclusive)."""
-    if stamps.empty:
+    if history.oldest is None:
         return []
-    first = max(stamps.min().date(), until - timedelta(days=min_retention_days))
-    present = set(stamps.dt.date)
+    first = max(history.oldest.astimezone(UTC).date(), history.horizon.date())
+    present = set(history.days)
+    until = history.until.astimezone(UTC).date()
     return [d.date() for d in pd.date_range(first, until - timedelta(days=1), freq="D") if d.date() not in present]
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import glob
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+from pydantic import BaseModel
 from sqlalchemy import Column, Date, DateTime, Engine, MetaData, String, Table, and_, cast, func, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.exc import NoSuchTableError, OperationalError, SQLAlchemyError
@@ -24,6 +25,7 @@ from tasks.core.windows import Window
 from tasks.store.database import make_engine, redact, secret_from_block, steward_home
 
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # before any log: the start of a read of "everything before"
 
 
 class SourceError(StewardError):
@@ -232,10 +234,74 @@ def _timestamp_bound(source: Source, column: str, newest: bool) -> datetime | No
         raise SourceError(f"table {source.table!r} has no column {column!r} (runbook source)")
     with engine.connect() as connection:
         value = connection.execute(select((func.max if newest else func.min)(log.c[column]))).scalar()
+    return _utc(value)
+
+
+class LogHistory(BaseModel):
+    """The whole log before ``until``, as the retention checks judge it: a handful of figures, computed where
+    the data lives, so a nightly audit never reads the rows of years of log to count the expired ones."""
+
+    until: datetime
+    cutoff: datetime  # rows before it are expired
+    horizon: datetime  # the days from here to ``until`` must each hold a row
+    oldest: datetime | None = None  # the log's first row before ``until``
+    expired: int = 0
+    expired_examples: list[str] = []  # the oldest expired rows' request ids
+    days: list[date] = []  # the UTC days from ``horizon`` to ``until`` that have rows
+
+    @classmethod
+    def of_rows(cls, stamps: pd.Series, request_ids: pd.Series, *, until: datetime, cutoff: datetime,
+                horizon: datetime, examples: int) -> LogHistory:
+        """The figures from the rows themselves (a file log; the reference for the SQL form)."""
+        stamps = pd.to_datetime(stamps, utc=True)
+        before = stamps < until
+        stamps, request_ids = stamps[before], request_ids[before]
+        expired = stamps < cutoff
+        oldest_first = stamps[expired].sort_values(kind="stable").index
+        recent = stamps[stamps >= horizon]
+        return cls(until=until, cutoff=cutoff, horizon=horizon,
+                   oldest=stamps.min().to_pydatetime() if len(stamps) else None, expired=int(expired.sum()),
+                   expired_examples=request_ids[oldest_first].dropna().astype(str).head(examples).tolist(),
+                   days=sorted(set(recent.dt.date)))
+
+
+def log_history(source: Source, *, until: datetime, cutoff: datetime, horizon: datetime, examples: int) -> LogHistory:
+    """``LogHistory`` of the source's log: three aggregate queries on SQL (the timestamp index serves them), the
+    timestamp and request id columns of a file log."""
+    timestamp, request_id = source.columns.timestamp, source.columns.request_id
+    if source.path:
+        rows = _read_files(source.path, Window(start=EPOCH, end=until), [timestamp, request_id], timestamp)
+        return LogHistory.of_rows(rows[timestamp], rows[request_id], until=until, cutoff=cutoff, horizon=horizon,
+                                  examples=examples)
+    engine, log = sql_table(source)
+    require_columns(log, [timestamp, request_id])
+    ts, day = log.c[timestamp], sql_day(engine, log.c[timestamp])
+    end, old, near = (column_time(engine, ts, t) for t in (until, cutoff, horizon))
+    try:
+        with engine.connect() as connection:
+            oldest, expired = connection.execute(
+                select(func.min(ts), func.count().filter(ts < old)).where(ts < end)).one()
+            ids = connection.execute(select(log.c[request_id]).where(and_(ts < old, ts < end,
+                                                                          log.c[request_id].is_not(None)))
+                                     .order_by(ts).limit(examples)).scalars().all()
+            days = connection.execute(select(day).distinct().where(and_(ts >= near, ts < end))).scalars().all()
+    except SQLAlchemyError as exc:
+        raise SourceError(f"reading {source.table!r} failed: {type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0][:200]}") from None
+    return LogHistory(until=until, cutoff=cutoff, horizon=horizon, oldest=_utc(oldest), expired=int(expired),
+                      expired_examples=[str(i) for i in ids], days=sorted(_as_date(d) for d in days))
+
+
+def _utc(value: object) -> datetime | None:
+    """A timestamp as a database returns it (naive UTC, aware, or SQLite's text), in UTC."""
     if value is None:
         return None
     stamp = pd.Timestamp(value)
     return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))  # SQLite's date() gives text
 
 
 def log_columns(source: Source) -> list[str]:

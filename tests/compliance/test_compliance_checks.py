@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from runbooks.loader import default_runbooks_dir, load_catalog
 from runbooks.spec import ComplianceSection, ReviewRule
 from tasks.compliance import checks
-from tasks.io.sources import SourceError
+from tasks.io.sources import LogHistory, SourceError
 from tasks.core.windows import Window
 
 CATALOG = load_catalog(default_runbooks_dir())
@@ -33,18 +33,23 @@ def history(days_back: list[int]) -> pd.DataFrame:
                          "ts": [AS_OF - timedelta(days=d, hours=1) for d in days_back]})
 
 
+def log_history(section: ComplianceSection, frame: pd.DataFrame) -> LogHistory:
+    return LogHistory.of_rows(frame["ts"], frame["request_id"], examples=checks.EXAMPLES,
+                              **checks.retention_bounds(section, AS_OF))
+
+
 def test_retention_flags_expired_rows_and_gaps_inside_the_minimum() -> None:
     section = ComplianceSection(retention_days=30, min_retention_days=10, regulation="EU AI Act Art. 19, 26")
     frame = history([45, 31, *range(0, 30) ])
     frame = frame[~frame.request_id.isin(["r3", "r4", "r20"])]  # r20 is outside the 10-day minimum
-    expired, gaps = checks.retention(section, frame, "ts", "request_id", AS_OF)
+    expired, gaps = checks.retention(section, log_history(section, frame))
     assert expired.counts["expired_rows"] == 2 and expired.examples == ["r45", "r31"]
     assert expired.regulation == "EU AI Act Art. 19, 26" and expired.severity == "critical"
     assert gaps.counts["days"] == [str(AS_OF.date() - timedelta(days=5)), str(AS_OF.date() - timedelta(days=4))]
 
 
 def test_a_young_log_has_no_gaps_before_it_started() -> None:
-    assert checks.missing_days(history([2, 1, 0])["ts"], AS_OF.date(), 183) == []
+    assert checks.missing_days(log_history(ComplianceSection(min_retention_days=183), history([2, 1, 0]))) == []
 
 
 def test_review_rule_and_override_rate() -> None:
@@ -91,7 +96,7 @@ def test_an_empty_period_gives_clear_verdicts() -> None:
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in
                           ["request_id", "ts", "model_version", "prompt_version", "user_message", "response"]})
     results = [checks.completeness(SUPPORT, frame, rows_without_timestamp=0), checks.pii(SUPPORT, frame, checks.Detector()),
-               *checks.retention(SUPPORT.compliance, frame, "ts", "request_id", AS_OF),
+               *checks.retention(SUPPORT.compliance, log_history(SUPPORT.compliance, frame)),
                checks.policy_drift(SUPPORT, frame, SUPPORT.compliance)]
     assert [c.verdict for c in results] == ["violation", "pass", "pass", "pass", "pass"]
     assert results[0].title == "Incomplete records: no decision column mapped"

@@ -37,11 +37,11 @@ def test_any_window_of_any_log_gets_an_honest_audit(tmp_path, generated, window,
         return
     covered, section = coverage.covered, spec.compliance
     log = audit.load_log.fn(spec, covered)
-    history = audit.load_history.fn(spec, covered.end)
+    history = audit.load_history.fn(spec, section, covered.end)
     untimed = audit.count_untimed.fn(spec)
     seals = audit.seal.fn(spec, covered, log)
     tamper = checks.tamper(seals, *audit.chain_breaks.fn(spec.system), section.regulation)
-    found = [*audit.run_checks(spec, section, log, history, None, covered.end, untimed), tamper]
+    found = [*audit.run_checks(spec, section, log, history, None, untimed), tamper]
     report = build_report(spec, coverage, found, seals, audit.scope(spec, coverage, len(log), "-"))
 
     assert len(log) == timed(generated, covered)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine
 
-from runbooks.spec import Source
-from tasks.io.sources import count_rows, read_window
+from runbooks.spec import ComplianceSection, Source
+from tasks.compliance import checks
+from tasks.io.sources import LogHistory, count_rows, log_history, read_window
 from tasks.core.windows import Window
 
 STAMPS = pd.date_range("2026-11-19 12:00", periods=72, freq="h", tz="UTC")  # 12 h, 24 h, 24 h, 12 h of four days
@@ -53,3 +54,33 @@ def test_sqlite_log_window_read_gives_back_the_written_times(tmp_path_factory: p
                       if day.start <= t.replace(tzinfo=UTC) < day.end)
     assert sorted(zip(rows["x"], rows["ts"])) == expected
     assert str(rows["ts"].dt.tz) == "UTC"
+
+
+STAMPS_2026 = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 1))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(STAMPS_2026, st.one_of(st.none(), st.text("abc", min_size=1, max_size=3))),
+                     max_size=30, unique_by=lambda r: r[0]),
+       until=STAMPS_2026, retention=st.one_of(st.none(), st.integers(1, 200)),
+       minimum=st.one_of(st.none(), st.integers(1, 200)), aware=st.booleans())
+def test_log_history_where_the_log_lives_equals_it_from_the_rows(store_url: str, rows: list, until: datetime,
+                                                                 retention: int | None, minimum: int | None,
+                                                                 aware: bool) -> None:
+    """Retention's figures (oldest row, expired rows and the oldest of their ids, days with rows near ``until``)
+    from three SQL aggregates on SQLite and PostgreSQL, naive or aware columns, are those of the rows themselves."""
+    engine = create_engine(store_url)
+    table = Table("log", MetaData(), Column("request_id", String), Column("ts", DateTime(timezone=aware)))
+    table.drop(engine, checkfirst=True)
+    table.create(engine)
+    with engine.begin() as connection:
+        connection.execute(table.insert(), [{"request_id": r, "ts": t.replace(tzinfo=UTC) if aware else t}
+                                            for t, r in rows])
+    engine.dispose()
+    until = until.replace(tzinfo=UTC)
+    minimum = min(minimum, retention) if minimum and retention else minimum
+    bounds = checks.retention_bounds(ComplianceSection(retention_days=retention, min_retention_days=minimum), until)
+    frame = pd.DataFrame(rows, columns=["ts", "request_id"])
+
+    found = log_history(Source(url=store_url, table="log"), examples=3, **bounds)
+    assert found == LogHistory.of_rows(frame["ts"], frame["request_id"], examples=3, **bounds)
