@@ -90,8 +90,10 @@ def _encoded(column: pd.Series, text: bool) -> list[str]:
 def row_hashes(frame: pd.DataFrame, text_fields: Iterable[str] = ()) -> list[str]:
     """``row_hash`` of every row of ``frame``, computed column by column (a property test holds them equal)."""
     texts = set(text_fields)
-    names = sorted(map(str, frame.columns))
-    columns = [[f"{json.dumps(name)}:{value}" for value in _encoded(frame[name], name in texts)] for name in names]
+    columns = []
+    for name in sorted(frame.columns):
+        key = json.dumps(name) + ":"
+        columns.append([key + value for value in _encoded(frame[name], name in texts)])
     return [_sha256("{" + ",".join(fields) + "}") for fields in zip(*columns, strict=True)]
 
 
