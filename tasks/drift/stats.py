@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel
 
-from runbooks.spec import DriftThresholds
 from tasks.core.profiles import OTHER, CategoricalProfile, Kind, NumericProfile, TableProfile
+
+if TYPE_CHECKING:
+    from runbooks.thresholds import DriftThresholds
 
 _EPS = 1e-4
 NEW_SHOWN = 20  # unseen categories named in a finding: a report, an ops-store row and a Slack line stay short
