@@ -23,7 +23,7 @@ NOT_FOR_DRIFT = ("prefect", "sqlalchemy", "pandas", "runbooks.spec", "runbooks.l
 
 def _python(script: str, home: Path) -> str:
     env = {**os.environ, "STEWARD_HOME": str(home)}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO,
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO, check=False,
                             timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout
