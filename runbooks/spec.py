@@ -16,6 +16,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from runbooks.metrics import CELLS, GATE_METRICS, MODEL_METRICS, PER_DAY
+from runbooks.thresholds import MIN_ROWS, STRICT, DriftThresholds
 
 SLACK_ID = r"^[UW][A-Z0-9]{2,}$"
 SLACK_CHANNEL = r"^(#[a-z0-9._-]+|[CG][A-Z0-9]{2,})$"
@@ -24,7 +25,7 @@ _PASSWORD_IN_URL = re.compile(r"^[^:/]+(\+[^:/]+)?://[^/@:]*:[^/@]+@")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = STRICT
 
 
 class Duty(StrEnum):
@@ -220,20 +221,12 @@ class DutySection(Strict):
     )
 
 
-class DriftThresholds(Strict):
-    """Effect-size thresholds; p-values never decide a verdict."""
-
-    psi: float = Field(default=0.2, gt=0)
-    jensen_shannon: float = Field(default=0.1, gt=0, le=1)
-    wasserstein: float = Field(default=0.1, gt=0)
-
-
 class DriftSection(DutySection):
     schedule: Schedule | None = Schedule(cron="0 2 * * *")
     window: Literal["day"] = "day"
     features: list[str] | None = Field(default=None, description="Default: source.columns.features.")
     thresholds: DriftThresholds = DriftThresholds()
-    min_rows: int = Field(default=200, ge=1, description="Fewer rows in a window: 'insufficient data', no verdict.")
+    min_rows: int = Field(default=MIN_ROWS, ge=1, description="Fewer rows in a window: 'insufficient data', no verdict.")
     reference_days: int = Field(default=28, ge=1, description="Default baseline: the log's first N days.")
     max_missing_increase: float = Field(default=0.05, ge=0, le=1)
     max_out_of_range_share: float = Field(default=0.01, ge=0, le=1)

@@ -28,6 +28,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _always_a_group() -> None:
+    """Without a callback, an app of one command runs it with no name: ``main`` may register just one."""
+
+
 out = Console(highlight=False, soft_wrap=True)
 
 

@@ -6,7 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from deployments.cli.app import (
     EXIT_ATTENTION,
@@ -21,7 +20,7 @@ from deployments.cli.app import (
     err,
     out,
 )
-from runbooks.spec import DriftSection
+from runbooks.thresholds import MIN_ROWS, DriftThresholds
 
 
 @app.command()
@@ -66,11 +65,10 @@ def drift_files(
     jensen_shannon: Annotated[float, typer.Option(help="Jensen-Shannon threshold for categorical columns.")] = 0.1,
     wasserstein: Annotated[float, typer.Option(help="Normalised Wasserstein threshold for numeric columns.")] = 0.1,
     min_rows: Annotated[int, typer.Option(min=1, help="Fewer values in a column of either file: 'insufficient "
-                                          "data', no verdict (a runbook's drift.min_rows).")] = DriftSection.model_fields["min_rows"].default,
+                                          "data', no verdict (a runbook's drift.min_rows).")] = MIN_ROWS,
 ) -> None:
     """Ad-hoc drift between two files; exit 1 when any column drifted."""
     _check_format(fmt)
-    from runbooks.spec import DriftThresholds
     from tasks.drift.stats import compare_profiles
     from tasks.io.files import profile_file
 
@@ -85,6 +83,8 @@ def drift_files(
         keys = {"name", "kind", "method", "score", "threshold", "drifted", "p_value", "note"}
         print(json.dumps({"columns": [r.model_dump(include=keys) for r in results], "drifted": drifted}))
     else:
+        from rich.table import Table
+
         table = Table("column", "kind", "method", "score", "threshold", "drifted", "p-value (secondary)", "note", box=None)
         for r in results:
             score = "-" if r.score is None else f"{r.score:.4f}"

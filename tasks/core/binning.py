@@ -19,6 +19,7 @@ import numpy as np
 CELLS = (1 << 16) - 2  # with the two end cells, a cell number fits in 16 bits: 2 bytes a value
 SAMPLE = 8_192  # values a reference's grid is placed from: only speed depends on where it lands
 CHUNK = 1 << 16  # values scaled at a time (512 KB): stays in cache
+TIE_STRIDE = 16  # every 16th value offers its cell's tied value: 1/16 of the scattered writes
 SPAN = (0.005, 0.995)  # the grid covers the sample's middle 99%; the tails land in the two end cells
 
 
@@ -78,18 +79,21 @@ class Cells:
         return cls(values, grid, of_value, _count(of_value))
 
     def _gather(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The values in the ``chosen`` cells, split for ties: (one value of each chosen cell, how many values of
-        each cell equal it, the other values). Counts and integers put a whole bin in one cell: its rows are
-        then counted, never sorted or searched one by one."""
+        """The values in the ``chosen`` cells, split for ties: (a value for each cell, how many values of each
+        cell equal it, the other values). Counts and integers put a whole bin in one cell: its rows are then
+        counted, never sorted or searched one by one. Any value gives the right split (one no value equals
+        leaves all in the rest), so among all values a strided sample picks it: a tie holds most of its cell."""
         mask = np.zeros(CELLS + 2, bool)
         mask[chosen] = True
         if 4 * self.count[chosen].sum() < len(self.values):  # a few values: take them out first
             inside = mask[self.of_value]
             values, cells = self.values[inside], self.of_value[inside]
+            step = 1
         else:  # most values (ties): taking them out would cost more than looking at all
             values, cells = self.values, self.of_value
+            step = TIE_STRIDE
         one = np.zeros(CELLS + 2)
-        one[cells] = values  # the last write wins: some value of each cell
+        one[cells[::step]] = values[::step]  # the last write wins
         rest, rest_cells = _differing(values, cells, one, mask)
         return one, self.count - _count(rest_cells), rest
 
@@ -100,7 +104,7 @@ class Cells:
             return np.array([len(self.values)], np.int64)
         bins = len(edges) + 1
         edge_cells = self.grid.cells(edges)
-        shared = np.unique(edge_cells)
+        shared = distinct(edge_cells)
         alone = np.ones(CELLS + 2, bool)
         alone[shared] = False
         # a cell without an edge lies above every edge in a lower cell and below the rest
@@ -115,7 +119,7 @@ class Cells:
         (and in those, only the values that differ from one value of the cell: a tied cell is not sorted)."""
         ends = np.cumsum(self.count)
         cell = np.searchsorted(ends, ranks, side="right")
-        wanted = np.unique(cell)
+        wanted = distinct(cell)
         one, ties, rest = self._gather(wanted)
         rest = np.sort(rest)  # cells hold disjoint, ordered ranges: sorted, the rest stay in cell order
         # rank q among the gathered values: cell c's ties sit after the rest below one[c] and the earlier cells' ties
@@ -131,12 +135,19 @@ class Cells:
         return np.where(is_tie, one[cell], padded[np.clip(index, 0, len(rest))])
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values, as ``np.unique`` gives for a small array: ``np.unique`` first imports
+    ``numpy.ma`` (~50 ms of a whole ``steward drift``) to ask whether the array is masked."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
 def _count(cells: np.ndarray) -> np.ndarray:
     """Values per cell. ``np.bincount`` casts its input to 8-byte integers first: a slice at a time, that copy
-    stays small."""
+    stays small; slices twice CHUNK, as each also zeroes and adds 512 KB of counts (~10% faster)."""
     count = np.zeros(CELLS + 2, np.int64)
-    for start in range(0, len(cells), CHUNK):
-        count += np.bincount(cells[start : start + CHUNK], minlength=CELLS + 2)
+    for start in range(0, len(cells), 2 * CHUNK):
+        count += np.bincount(cells[start : start + 2 * CHUNK], minlength=CELLS + 2)
     return count
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from tasks.core.binning import Cells, Grid
+from tasks.core.binning import Cells, Grid, distinct
 from tasks.core.errors import DataError
 
 if TYPE_CHECKING:  # pandas is imported lazily: the ad-hoc file mode profiles Arrow columns without it
@@ -162,10 +162,10 @@ def _quantile_edges(cells: Cells) -> np.ndarray:
     position = np.linspace(0, 1, GRID + 1)[1:-1] * (n - 1)
     lower = np.floor(position).astype(int)
     upper = np.minimum(lower + 1, n - 1)
-    ranks = np.unique(np.concatenate([lower, upper]))
+    ranks = distinct(np.concatenate([lower, upper]))
     at = cells.order_statistics(ranks)
     low, high = at[np.searchsorted(ranks, lower)], at[np.searchsorted(ranks, upper)]
-    return np.unique(low + (position - lower) * (high - low))
+    return distinct(low + (position - lower) * (high - low))
 
 
 def _sum_sq(values: np.ndarray) -> float:

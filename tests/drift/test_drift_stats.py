@@ -9,7 +9,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from runbooks.spec import DriftThresholds
-from tasks.drift.stats import compare_profiles, decile_groups, psi
+from tasks.drift.stats import compare_profiles, decile_groups, psi, quantile
 from tasks.core.profiles import column_kind, profile_like, profile_table, reference_profile
 
 T = DriftThresholds()
@@ -203,3 +203,11 @@ def test_a_column_below_min_rows_reads_insufficient_data_never_drifted() -> None
     [small] = [c for c in compare_profiles(current, profile_table(ref[["x"]].assign(c="b"), reference=current), T,
                                            min_rows=200) if c.name == "x"]
     assert small.note == "insufficient data: 30 finite values in the current data (min_rows 200)"
+
+
+def test_quantile_is_numpys_to_the_bit() -> None:
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 200, 2_001):
+        for q in (0.0, 0.001, 0.5, 0.999, 1.0):
+            values = rng.lognormal(0, 2, n) * 10.0 ** rng.integers(-9, 7)
+            assert quantile(values, q) == float(np.quantile(values, q))
