@@ -237,7 +237,7 @@ def main() -> None:
     parser.add_argument("--deployments", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
-        args.workers = int(args.workers)
+        args.workers = int(args.workers) if args.step == "night" else 0
         step_main(args)
         return
 
