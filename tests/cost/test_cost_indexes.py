@@ -89,7 +89,7 @@ def test_files_have_no_index() -> None:
 
 
 def test_the_command_prints_what_it_would_run(tmp_path) -> None:
-    from deployments.cli.app import app
+    from deployments.cli import app, register
 
     url = f"sqlite:///{tmp_path / 'log.db'}"
     with create_engine(url).begin() as connection:
@@ -99,7 +99,9 @@ def test_the_command_prints_what_it_would_run(tmp_path) -> None:
     runbook = spec(url).model_dump(mode="json", exclude_defaults=True)
     runbook["cost"] = {"playbook": "https://wiki.example/cost"}  # no playbook file to find
     (runbooks / "calls.yaml").write_text(yaml.safe_dump(runbook))
-    result = CliRunner().invoke(app, ["index", "calls", "--dry-run", "--runbooks", str(runbooks)])
+    args = ["index", "calls", "--dry-run", "--runbooks", str(runbooks)]
+    register(args)  # what main() does: the command's group registers its commands on the app
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "CREATE INDEX IF NOT EXISTS steward_calls_ts_btree ON calls (ts);" in result.output
     assert inspect(create_engine(url)).get_indexes("calls") == []  # a dry run creates nothing
