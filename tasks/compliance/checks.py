@@ -19,7 +19,7 @@ from runbooks.spec import Comparison, ComplianceSection, ReviewRule, RunbookSpec
 from tasks.common.findings import Finding, Severity
 from tasks.compliance.pii import Detector
 from tasks.compliance.seals import SealCheck
-from tasks.core.windows import Window
+from tasks.core.windows import Window, midnight
 from tasks.io.sources import EPOCH, LogHistory, SourceError
 
 EXAMPLES = 5
@@ -162,10 +162,9 @@ def pii(spec: RunbookSpec, frame: pd.DataFrame, detector: Detector) -> Check:
 
 def retention_bounds(section: ComplianceSection, until: datetime) -> dict[str, datetime]:
     """The moments retention judges the log by, as of ``until``: what ``sources.log_history`` computes."""
-    horizon = until.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return {"until": until,
             "cutoff": until - timedelta(days=section.retention_days) if section.retention_days else EPOCH,
-            "horizon": horizon - timedelta(days=section.min_retention_days or 0)}
+            "horizon": midnight(until) - timedelta(days=section.min_retention_days or 0)}
 
 
 def retention(section: ComplianceSection, history: LogHistory) -> list[Check]:
